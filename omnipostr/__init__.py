@@ -1,0 +1,1 @@
+"""OmniPostr: one article in, platform-ready posts out."""

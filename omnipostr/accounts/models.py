@@ -1,0 +1,150 @@
+"""Who uses OmniPostr: users, their workspaces and memberships, sessions and one-time tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from omnipostr import clock
+
+ROLES = ("owner", "admin", "member")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    email: str = Field(sa_column=Column(String(254), unique=True, index=True, nullable=False))
+    password_hash: str | None = Field(default=None, max_length=255)
+    """argon2id; None for an account that signs in only with Google or GitHub."""
+    email_verified_at: datetime | None = None
+    age_confirmed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=clock.now)
+    last_login_at: datetime | None = None
+    last_active_at: datetime | None = None
+    is_admin: bool = False
+    restrict_processing: bool = False
+    """GDPR art. 18: content kept, but no AI processing and no jobs other than retention."""
+    marketing_opt_in: bool = False
+    password_changed_at: datetime | None = None
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspaces"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+    plan: str = Field(default="free", max_length=32)
+    data_region: str = Field(default="us", max_length=16)
+    created_at: datetime = Field(default_factory=clock.now)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    role: str = Field(default="member", max_length=16)
+    created_at: datetime = Field(default_factory=clock.now)
+
+
+class Invite(SQLModel, table=True):
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    email: str = Field(max_length=254, index=True)
+    role: str = Field(default="member", max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=clock.now)
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its hash is kept here."""
+
+    __tablename__ = "sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=clock.now)
+    last_seen_at: datetime = Field(default_factory=clock.now)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=512)
+    browser: str = Field(default="", max_length=64)
+    os: str = Field(default="", max_length=64)
+    device: str = Field(default="", max_length=64)
+    method: str = Field(default="password", max_length=16)
+
+
+class KnownDevice(SQLModel, table=True):
+    """Browsers a user has signed in from before; a sign-in from a new one sends an email."""
+
+    __tablename__ = "known_devices"
+    __table_args__ = (UniqueConstraint("user_id", "fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    fingerprint: str = Field(max_length=64)
+    first_seen_at: datetime = Field(default_factory=clock.now)
+    last_seen_at: datetime = Field(default_factory=clock.now)
+
+
+class AuthToken(SQLModel, table=True):
+    """Single-use tokens sent by email or handed to the browser: verify, reset, change email,
+    sign-in tickets, pending social sign-ups. Only the hash is kept."""
+
+    __tablename__ = "auth_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE", index=True)
+    purpose: str = Field(max_length=32)
+    token_hash: str = Field(max_length=64, unique=True)
+    data: str = Field(default="", max_length=2000)
+    """Purpose-specific: the new address for change_email, JSON for a pending social sign-up."""
+    created_at: datetime = Field(default_factory=clock.now)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in, keyed by the address typed and by the client IP (throttling)."""
+
+    __tablename__ = "login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    at: datetime = Field(default_factory=clock.now, index=True)
+
+
+class PolicyAcceptance(SQLModel, table=True):
+    __tablename__ = "policy_acceptances"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    version: str = Field(max_length=32)
+    accepted_at: datetime = Field(default_factory=clock.now)
+
+
+class OAuthIdentity(SQLModel, table=True):
+    __tablename__ = "oauth_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    provider: str = Field(max_length=16)
+    subject: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=clock.now)

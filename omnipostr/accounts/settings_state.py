@@ -1,0 +1,257 @@
+"""State of the settings pages: profile, security (password, sessions), workspace (members)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from omnipostr import db
+from omnipostr.accounts import service
+from omnipostr.accounts.service import AuthError, InputError
+from omnipostr.accounts.state import SessionState, full_reload
+
+
+class ProfileState(SessionState):
+    name: str = ""
+    marketing: bool = False
+    errors: dict[str, str] = {}
+    email_notice: str = ""
+
+    @rx.event
+    async def load(self):
+        res = await self._resolve()
+        if res is None:
+            return self._login_redirect()
+        await self._fill(res)
+        self.name = res.user.name
+        self.marketing = res.user.marketing_opt_in
+        self.errors = {}
+        self.email_notice = ""
+
+    @rx.event
+    async def save_profile(self, form: dict):
+        self.errors = {}
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            user = await db.run(
+                service.update_profile, actor, name=str(form.get("name", "")),
+                marketing_opt_in=form.get("marketing") in (True, "on", "true"),
+            )
+        except InputError as e:
+            self.errors = {e.field or "name": e.message}
+            return
+        self.name = user.name
+        self.user_name = user.name
+        self.marketing = user.marketing_opt_in
+        return rx.toast.success("Profile saved.")
+
+    @rx.event
+    async def change_email(self, form: dict):
+        self.errors = {}
+        self.email_notice = ""
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            new = await db.run(
+                service.request_email_change, actor, str(form.get("password", "")), str(form.get("new_email", ""))
+            )
+        except InputError as e:
+            self.errors = {e.field or "new_email": e.message}
+            return
+        from omnipostr.accounts.state import DevMailState
+
+        (await self.get_state(DevMailState))._remember(new)
+        self.email_notice = f"We sent a link to {new}. Your address changes when you open it."
+
+
+class SecurityState(SessionState):
+    sessions: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+
+    async def _load_sessions(self, actor: service.Actor) -> None:
+        rows = await db.run(lambda s: service.list_sessions(s, actor.user_id))
+        self.sessions = [
+            {
+                "id": str(r.id),
+                "browser": r.browser or "Unknown browser",
+                "os": r.os or "Unknown system",
+                "device": r.device,
+                "ip": r.ip or "unknown",
+                "created": r.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "last_seen": r.last_seen_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "method": {"password": "Password"}.get(r.method, r.method.title()),
+                "current": "yes" if r.id == actor.session_id else "",
+            }
+            for r in rows
+        ]
+
+    @rx.event
+    async def load(self):
+        res = await self._resolve()
+        if res is None or res.actor is None:
+            return self._login_redirect()
+        await self._fill(res)
+        self.errors = {}
+        await self._load_sessions(res.actor)
+
+    @rx.event
+    async def revoke(self, session_id: str):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            sid = int(session_id)
+        except ValueError:
+            return
+        if sid == actor.session_id:
+            return rx.toast.info("Use “Sign out” to end this session.")
+        ok = await db.run(lambda s: service.revoke_session(s, actor.user_id, sid))
+        await self._load_sessions(actor)
+        return rx.toast.success("Signed out of that device.") if ok else rx.toast.error("That session had already ended.")
+
+    @rx.event
+    async def revoke_others(self):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        n = await db.run(lambda s: service.revoke_other_sessions(s, actor.user_id, actor.session_id))
+        await self._load_sessions(actor)
+        return rx.toast.success(f"Signed out of {n} other session{'s' if n != 1 else ''}.")
+
+    @rx.event
+    async def change_password(self, form: dict):
+        self.errors = {}
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        new = str(form.get("new_password", ""))
+        if new != str(form.get("new_password2", "")):
+            self.errors = {"new_password2": "The two new passwords are not the same."}
+            return
+        client = service.ClientInfo(ip=self.router.session.client_ip or "", user_agent=self.router.headers.user_agent)
+        try:
+            await db.run(service.change_password, actor, str(form.get("current_password", "")), new, client)
+        except InputError as e:
+            self.errors = {e.field or "new_password": e.message}
+            return
+        except AuthError:
+            return self._login_redirect()
+        await self._load_sessions(actor)
+        return [
+            rx.set_value("field-current_password", ""),
+            rx.set_value("field-new_password", ""),
+            rx.set_value("field-new_password2", ""),
+            rx.toast.success("Password changed. Your other sessions were signed out."),
+        ]
+
+
+class WorkspaceState(SessionState):
+    members: list[dict[str, str]] = []
+    invites: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    ws_name: str = ""
+
+    async def _load_all(self, actor: service.Actor) -> None:
+        def work(s):
+            return service.list_members(s, actor), service.list_invites(s, actor)
+
+        members, invites = await db.run(work)
+        self.members = [
+            {
+                "user_id": str(m.user_id),
+                "name": m.name,
+                "email": m.email,
+                "role": service.role_label(m.role),
+                "role_id": m.role,
+                "me": "yes" if m.user_id == actor.user_id else "",
+                "joined": m.joined_at.strftime("%Y-%m-%d"),
+            }
+            for m in members
+        ]
+        self.invites = [
+            {"id": str(i.id), "email": i.email, "role": service.role_label(i.role), "expires": i.expires_at.strftime("%Y-%m-%d")}
+            for i in invites
+        ]
+
+    @rx.event
+    async def load(self):
+        res = await self._resolve()
+        if res is None or res.actor is None:
+            return self._login_redirect()
+        await self._fill(res)
+        self.errors = {}
+        self.ws_name = res.workspace.name if res.workspace else ""
+        await self._load_all(res.actor)
+
+    @rx.event
+    async def rename(self, form: dict):
+        self.errors = {}
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            ws = await db.run(service.rename_workspace, actor, str(form.get("workspace_name", "")))
+        except InputError as e:
+            self.errors = {"workspace_name": e.message}
+            return
+        self.ws_name = ws.name
+        self.workspace_name = ws.name
+        await self._fill(await self._resolve())
+        return rx.toast.success("Workspace renamed.")
+
+    @rx.event
+    async def invite(self, form: dict):
+        self.errors = {}
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            inv = await db.run(
+                service.invite_member, actor, str(form.get("invite_email", "")), str(form.get("invite_role", "member"))
+            )
+        except InputError as e:
+            self.errors = {e.field or "invite_email": e.message}
+            return
+        await self._load_all(actor)
+        return [rx.set_value("field-invite_email", ""), rx.toast.success(f"Invitation sent to {inv.email}.")]
+
+    @rx.event
+    async def revoke_invite(self, invite_id: str):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            await db.run(service.revoke_invite, actor, int(invite_id))
+        except (InputError, ValueError):
+            return rx.toast.error("That invitation no longer exists.")
+        await self._load_all(actor)
+        return rx.toast.success("Invitation withdrawn.")
+
+    @rx.event
+    async def remove(self, user_id: str):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            uid = int(user_id)
+            await db.run(service.remove_member, actor, uid)
+        except (InputError, ValueError) as e:
+            return rx.toast.error(getattr(e, "message", "That member cannot be removed."))
+        if uid == actor.user_id:
+            return full_reload("/app")
+        await self._load_all(actor)
+        return rx.toast.success("Member removed.")
+
+    @rx.event
+    async def set_role(self, user_id: str, role: str):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            await db.run(service.change_role, actor, int(user_id), role)
+        except (InputError, ValueError) as e:
+            return rx.toast.error(getattr(e, "message", "That role cannot be changed."))
+        await self._load_all(actor)
+        return rx.toast.success("Role changed.")

@@ -1,0 +1,1 @@
+"""Email: the outbox (``service``), templates (``render``) and transports (``smtp``)."""

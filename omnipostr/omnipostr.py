@@ -1,0 +1,35 @@
+"""Assembles the OmniPostr app: pages, HTTP routes, middleware and the job runner."""
+
+from __future__ import annotations
+
+import reflex as rx
+from starlette.applications import Starlette
+
+from omnipostr import observe
+from omnipostr.accounts import pages as account_pages
+from omnipostr.accounts import routes as account_routes
+from omnipostr.accounts import settings_pages
+from omnipostr.http_security import security_headers
+from omnipostr.jobs import registry as job_registry
+from omnipostr.jobs import runner as job_runner
+from omnipostr.privacy import page as privacy_page
+from omnipostr.settings import get_settings
+from omnipostr.ui import home, landing
+
+observe.configure_logging(get_settings())
+job_registry.discover()
+
+api = Starlette(routes=[*account_routes.routes, *observe.routes])
+
+app = rx.App(
+    stylesheets=["/omnipostr.css"],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    api_transformer=[api, security_headers, observe.middleware],
+)
+app.register_lifespan_task(job_runner.lifespan_task)
+
+landing.add_pages(app)
+privacy_page.add_pages(app)
+account_pages.add_pages(app)
+settings_pages.add_pages(app)
+home.add_pages(app)

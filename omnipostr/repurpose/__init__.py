@@ -1,0 +1,1 @@
+"""Repurposing: platform rules, engines, the composer and its service."""

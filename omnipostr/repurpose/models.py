@@ -1,0 +1,158 @@
+"""What repurposing stores: the source, the generation (history record), the variants with
+their revisions, brand voices, and the search index over them.
+
+Retention (PROMISES RET-1..3) shapes the links: a source's text is purged after 90 days while
+its row stays (title and counts for the library); a generation (history) is purged after 12
+months while its variants stay, so a variant keeps its own workspace, platform and title and
+its link to the generation is ``SET NULL``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from omnipostr import clock
+from omnipostr.crypto import ContentText
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "sources"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    created_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+    title: str = Field(sa_column=Column(ContentText, nullable=False))
+    text: str | None = Field(default=None, sa_column=Column(ContentText, nullable=True))
+    """The original content. ``None`` once deleted by the user or purged by retention."""
+    kind: str = Field(default="paste", max_length=16)  # paste | file | url
+    filename: str = Field(default="", max_length=255)
+    url: str = Field(default="", max_length=2000)
+    words: int = 0
+    chars: int = 0
+    created_at: datetime = Field(default_factory=clock.now, index=True)
+    text_deleted_at: datetime | None = None
+
+
+class Generation(SQLModel, table=True):
+    """One run of the repurposer over a source: the history record (RET-3)."""
+
+    __tablename__ = "generations"
+    __table_args__ = (Index("ix_generations_ws_created", "workspace_id", "created_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    created_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    source_id: int | None = Field(default=None, foreign_key="sources.id", ondelete="SET NULL", index=True)
+    title: str = Field(sa_column=Column(ContentText, nullable=False))
+    platforms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    options: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    engine: str = Field(default="offline", max_length=16)
+    model: str = Field(default="", max_length=64)
+    status: str = Field(default="queued", max_length=16, index=True)
+    """queued | running | done | partial (some platforms failed) | failed | interrupted"""
+    error: str = Field(default="", max_length=1000)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    timings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Per platform: {"first_token_ms", "total_ms", "attempts"}."""
+    created_at: datetime = Field(default_factory=clock.now, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    runner: str = Field(default="", max_length=200)
+
+
+class Variant(SQLModel, table=True):
+    """One platform's post (or thread, or script). Kept when its generation is purged."""
+
+    __tablename__ = "variants"
+    __table_args__ = (Index("ix_variants_ws_created", "workspace_id", "created_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    generation_id: int | None = Field(default=None, foreign_key="generations.id", ondelete="SET NULL", index=True)
+    platform: str = Field(max_length=32, index=True)
+    title: str = Field(default="", sa_column=Column(ContentText, nullable=False))
+    status: str = Field(default="queued", max_length=16)
+    """queued | streaming | done | failed"""
+    body: str | None = Field(default=None, sa_column=Column(ContentText, nullable=True))
+    """The variant as JSON ({"posts": [...], "fields": {...}}), encrypted."""
+    problems: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Validator advice that remains (never a hard failure: those are repaired)."""
+    flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Faithfulness flags: claims the source does not contain."""
+    error: str = Field(default="", max_length=1000)
+    attempts: int = 0
+    repaired: bool = False
+    edited: bool = False
+    version: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    may_feature: bool = False
+    """NOT-3: the owner's explicit permission to feature this post; off by default."""
+    created_at: datetime = Field(default_factory=clock.now, index=True)
+    updated_at: datetime = Field(default_factory=clock.now)
+
+
+class VariantRevision(SQLModel, table=True):
+    """Edit history of a variant: every generated, edited, regenerated or rewritten body."""
+
+    __tablename__ = "variant_revisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    variant_id: int = Field(foreign_key="variants.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    version: int = 1
+    body: str = Field(sa_column=Column(ContentText, nullable=False))
+    kind: str = Field(default="generated", max_length=16)  # generated | edit | regenerate | rewrite
+    author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=clock.now)
+
+
+class BrandVoice(SQLModel, table=True):
+    __tablename__ = "brand_voices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(ContentText, nullable=False))
+    samples: str = Field(default="[]", sa_column=Column(ContentText, nullable=False))
+    """JSON list of sample posts."""
+    created_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=clock.now)
+
+
+class SearchTerm(SQLModel, table=True):
+    """A blind index for library search over encrypted text: keyed hashes of the words of a
+    generation's title and variants, never the words themselves."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        UniqueConstraint("generation_id", "term"),
+        Index("ix_search_terms_ws_term", "workspace_id", "term"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    generation_id: int = Field(foreign_key="generations.id", ondelete="CASCADE", index=True)
+    term: str = Field(max_length=32)
+
+
+class MonthlyUsage(SQLModel, table=True):
+    """Generations per workspace per calendar month (UTC), for plan limits."""
+
+    __tablename__ = "monthly_usage"
+    __table_args__ = (UniqueConstraint("workspace_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    period: str = Field(max_length=7)  # "2026-11"
+    generations: int = 0
+    variants: int = 0

@@ -1,0 +1,180 @@
+"""Every knob of OmniPostr in one place.
+
+Environment variables use the prefix ``OMNIPOSTR_`` (``OMNIPOSTR_DATABASE_URL``...), and a
+``.env`` file in the working directory is read too. The Anthropic key is also accepted under
+its usual name, ``ANTHROPIC_API_KEY``. Secrets are ``SecretStr``: they never print.
+Without any configuration the app runs on its embedded defaults: a SQLite file, the offline
+engine, and mail written to the log.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNIPOSTR_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- where and how the app runs -------------------------------------------------------
+    env: Literal["development", "production", "test"] = "development"
+    base_url: str = "http://localhost:3000"
+    """The public origin users reach (scheme://host:port). Links in emails use it."""
+    extra_origins: list[str] = Field(default_factory=list)
+    """More origins allowed by CORS, besides ``base_url``."""
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    """SQLAlchemy URL. Empty: a SQLite file in ``data_dir``."""
+    secret_key: SecretStr | None = None
+    """Signs tokens. Empty: a random key is created once in ``data_dir``."""
+    encryption_keys: SecretStr | None = None
+    """Comma-separated Fernet keys for content at rest, newest first. Empty: one is created
+    in ``data_dir`` (keep that file out of the database backups)."""
+    log_level: str = "INFO"
+    trusted_proxy_hops: int = 0
+
+    # --- accounts and sessions ------------------------------------------------------------
+    session_days: int = 30
+    session_idle_days: int = 14
+    login_max_failures_per_account: int = 10
+    login_max_failures_per_ip: int = 50
+    login_lockout_minutes: int = 15
+    verify_token_hours: int = 48
+    reset_token_minutes: int = 60
+    invite_days: int = 7
+    min_password_length: int = 10
+    privacy_policy_version: str = "2026-11-01"
+
+    # --- Claude ---------------------------------------------------------------------------
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OMNIPOSTR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+    )
+    anthropic_base_url: str = "https://api.anthropic.com"
+    claude_model: str = "claude-sonnet-4-5"
+    claude_max_tokens: int = 2048
+    claude_concurrency: int = 5
+    claude_timeout_seconds: float = 60.0
+    claude_max_retries: int = 4
+    allow_loopback_http_ai: bool = True
+    """The Claude engine accepts http:// only for loopback addresses (test servers)."""
+
+    # --- sources -----------------------------------------------------------------------------
+    upload_max_bytes: int = 10 * 1024 * 1024
+    source_max_chars: int = 200_000
+    url_import_timeout_seconds: float = 10.0
+    url_import_max_bytes: int = 5 * 1024 * 1024
+    allow_private_urls: bool = False
+    """Test environments only: let URL import fetch loopback/private addresses."""
+
+    # --- email ----------------------------------------------------------------------------
+    smtp_host: str = ""
+    """Empty: mail is written to the log and kept readable in the app (development)."""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "OmniPostr <no-reply@omnipostr.local>"
+    outbox_max_attempts: int = 8
+
+    # --- jobs -----------------------------------------------------------------------------
+    jobs_enabled: bool = True
+    job_lease_seconds: int = 30
+    outbox_interval_seconds: float = 5.0
+
+    # --- sign in with ... -----------------------------------------------------------------
+    google_client_id: str = ""
+    google_client_secret: SecretStr | None = None
+    google_metadata_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    github_client_id: str = ""
+    github_client_secret: SecretStr | None = None
+    github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    github_token_url: str = "https://github.com/login/oauth/access_token"  # noqa: S105 (a URL)
+    github_api_url: str = "https://api.github.com"
+
+    # --- contact ----------------------------------------------------------------------------
+    company_name: str = "OmniPostr"
+    support_email: str = "support@omnipostr.com"
+    privacy_email: str = "privacy@omnipostr.com"
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    # --- derived ----------------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'omnipostr.db').as_posix()}"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """The app's own origin (and its loopback twin: localhost and 127.0.0.1 are the same
+        machine to a person) plus any configured extra origins."""
+        out = [self.base_url]
+        for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+            if a in self.base_url:
+                out.append(self.base_url.replace(a, b))
+        return [*out, *self.extra_origins]
+
+    @property
+    def claude_enabled(self) -> bool:
+        return bool(self.anthropic_api_key and self.anthropic_api_key.get_secret_value())
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret)
+
+    @property
+    def github_enabled(self) -> bool:
+        return bool(self.github_client_id and self.github_client_secret)
+
+    def _key_file(self, name: str, make) -> str:
+        path = self.data_dir / name
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(make())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def signing_key(self) -> bytes:
+        if self.secret_key and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        return self._key_file("secret.key", lambda: secrets.token_urlsafe(48)).encode()
+
+    def fernet_keys(self) -> list[str]:
+        if self.encryption_keys and self.encryption_keys.get_secret_value():
+            return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+        from cryptography.fernet import Fernet
+
+        return [self._key_file("content.key", lambda: Fernet.generate_key().decode())]
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests that change the environment call this)."""
+    get_settings.cache_clear()

@@ -1,0 +1,8 @@
+"""Imports every capability's tables so that SQLModel.metadata knows the whole schema
+(used by migrations and by the test set-up)."""
+
+from omnipostr.accounts import models as accounts_models  # noqa: F401
+from omnipostr.jobs import models as jobs_models  # noqa: F401
+from omnipostr.notify import models as notify_models  # noqa: F401
+from omnipostr.repurpose import models as repurpose_models  # noqa: F401
+from omnipostr.usage import models as usage_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Shared UI: layout, navigation, theme and components."""

@@ -1,0 +1,72 @@
+"""The public landing page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from omnipostr.accounts.state import SessionState
+from omnipostr.ui.components import link_button
+from omnipostr.ui.layout import public_layout
+
+FEATURES = [
+    ("layers", "Every network, its own rules", "X threads counted the way X counts, Bluesky graphemes, LinkedIn's fold, Instagram without dead links, TikTok scripts with timing."),
+    ("shield-check", "Grounded in your words", "Each post is checked against your article. Numbers, names, quotes and links it did not contain are flagged before you publish."),
+    ("users", "Built for teams", "Shared workspaces with roles, brand voices and a library of everything you have made."),
+    ("lock", "Private by design", "Your originals are encrypted and deleted after 90 days. Your content never trains anyone's models."),
+]
+
+
+def _feature(icon: str, title: str, text: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.box(rx.icon(icon, size=22), class_name="op-empty-icon"),
+            rx.heading(title, size="4", as_="h3"),
+            rx.text(text, color="gray", size="2"),
+            spacing="3",
+        ),
+        size="3",
+    )
+
+
+def landing_page() -> rx.Component:
+    return public_layout(
+        rx.vstack(
+            rx.box(
+                rx.badge("Claude inside · or fully offline", size="2", variant="soft", radius="full"),
+                rx.heading(
+                    "One article in. Every post out.",
+                    size="9",
+                    as_="h1",
+                    margin_top="0.6em",
+                ),
+                rx.text(
+                    "Paste a blog post, newsletter or video script. OmniPostr writes the X thread, the LinkedIn post, "
+                    "the Instagram caption, the Bluesky, Threads and Mastodon posts, the TikTok and Shorts scripts and "
+                    "the newsletter blurb — each right for its platform, in your voice, without inventing facts.",
+                    size="4",
+                    color="gray",
+                    max_width="40em",
+                    margin="1em auto 0",
+                ),
+                rx.hstack(
+                    rx.cond(
+                        SessionState.signed_in,
+                        link_button("Open the composer", size="4", href="/app"),
+                        link_button("Start free", size="4", href="/signup"),
+                    ),
+                    link_button("Sign in", size="4", variant="soft", href="/login"),
+                    spacing="3",
+                    justify="center",
+                    margin_top="2em",
+                ),
+                class_name="op-hero",
+            ),
+            rx.grid(*[_feature(*f) for f in FEATURES], columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="4", width="100%"),
+            spacing="6",
+            width="100%",
+        )
+    )
+
+
+def add_pages(app: rx.App) -> None:
+    app.add_page(landing_page, route="/", title="OmniPostr · one article, every platform", on_load=SessionState.load_public)

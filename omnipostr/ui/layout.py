@@ -1,0 +1,237 @@
+"""The app shell (sidebar, workspace switcher, user menu) and the public page frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from omnipostr.accounts.state import SessionState, post_form
+from omnipostr.ui.components import link_button
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    icon: str
+    admin_only: bool = False
+
+
+# Only pages that work are listed; a capability adds its page here when it lands.
+NAV: list[NavItem] = [
+    NavItem("Compose", "/app", "pen-line"),
+    NavItem("Settings", "/settings/profile", "settings"),
+]
+
+
+def register_nav(item: NavItem, *, before: str | None = None) -> None:
+    if any(n.href == item.href for n in NAV):
+        return
+    idx = next((i for i, n in enumerate(NAV) if n.label == before), len(NAV))
+    NAV.insert(idx, item)
+
+
+def logo(size: str = "5") -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.box(rx.icon("sparkles", size=18, color="white"), class_name="op-logo-mark"),
+            rx.heading("OmniPostr", size=size, weight="bold"),
+            align="center",
+            spacing="2",
+        ),
+        href="/",
+        underline="none",
+        color="inherit",
+        aria_label="OmniPostr home",
+    )
+
+
+def _nav_link(item: NavItem) -> rx.Component:
+    path = rx.State.router.url.path
+    section = "/" + item.href.strip("/").split("/")[0]
+    active = (path == item.href) if section == "/app" else path.startswith(section)
+    return rx.link(
+        rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="3"),
+        href=item.href,
+        underline="none",
+        class_name=rx.cond(active, "op-nav-link op-nav-active", "op-nav-link"),
+        aria_current=rx.cond(active, "page", "false"),
+    )
+
+
+def workspace_switcher() -> rx.Component:
+    return rx.vstack(
+        rx.el.label("Workspace", html_for="workspace-switcher", class_name="op-label op-small"),
+        rx.select.root(
+            rx.select.trigger(id="workspace-switcher", width="100%", aria_label="Workspace"),
+            rx.select.content(
+                rx.foreach(
+                    SessionState.workspaces,
+                    lambda w: rx.select.item(w["name"], value=w["id"]),
+                )
+            ),
+            value=SessionState.workspace_id.to_string(),
+            on_change=SessionState.switch_workspace,
+            size="2",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def sign_out_button(label: str = "Sign out") -> rx.Component:
+    """Signs out with a real POST: the server clears the HttpOnly cookie and the page reloads."""
+    return rx.button(
+        rx.icon("log-out", size=16),
+        label,
+        on_click=post_form("/auth/logout"),
+        variant="ghost",
+        color_scheme="gray",
+        size="2",
+    )
+
+
+def user_menu() -> rx.Component:
+    return rx.hstack(
+        rx.avatar(fallback=SessionState.user_initials, size="2", radius="full", color_scheme="iris"),
+        rx.vstack(
+            rx.text(SessionState.user_name, size="2", weight="medium", class_name="op-ellipsis"),
+            rx.text(SessionState.user_email, size="1", color="gray", class_name="op-ellipsis"),
+            spacing="0",
+            min_width="0",
+            flex="1",
+        ),
+        rx.icon_button(
+            rx.color_mode_cond(light=rx.icon("moon", size=16), dark=rx.icon("sun", size=16)),
+            on_click=rx.toggle_color_mode,
+            variant="ghost",
+            color_scheme="gray",
+            aria_label="Switch light or dark theme",
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+    )
+
+
+def _nav_items() -> list[rx.Component]:
+    items = []
+    for item in NAV:
+        link = _nav_link(item)
+        items.append(rx.cond(SessionState.is_admin, link) if item.admin_only else link)
+    return items
+
+
+def sidebar_content() -> rx.Component:
+    return rx.vstack(
+        logo(),
+        workspace_switcher(),
+        rx.el.nav(rx.vstack(*_nav_items(), spacing="1", width="100%"), aria_label="Main", width="100%"),
+        rx.spacer(),
+        rx.separator(),
+        user_menu(),
+        rx.box(sign_out_button()),
+        spacing="5",
+        height="100%",
+        width="100%",
+        align="stretch",
+    )
+
+
+def app_layout(*children: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.box(sidebar_content(), class_name="op-sidebar"),
+        rx.flex(
+            logo("4"),
+            rx.spacer(),
+            rx.drawer.root(
+                rx.drawer.trigger(
+                    rx.icon_button(rx.icon("menu"), variant="soft", aria_label="Open menu")
+                ),
+                rx.drawer.overlay(),
+                rx.drawer.portal(
+                    rx.drawer.content(
+                        rx.box(sidebar_content(), padding="1.25em", height="100%"),
+                        class_name="op-drawer",
+                    )
+                ),
+                direction="left",
+            ),
+            class_name="op-topbar",
+            align="center",
+        ),
+        rx.el.main(
+            rx.cond(
+                SessionState.signed_in,
+                rx.box(*children, class_name="op-content"),
+                rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"),
+            ),
+            class_name="op-main",
+        ),
+        class_name="op-app",
+    )
+
+
+def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component:
+    return rx.box(
+        rx.flex(
+            logo(),
+            rx.spacer(),
+            rx.hstack(
+                rx.link("Privacy", href="/privacy", color="gray", size="2"),
+                rx.cond(
+                    SessionState.signed_in,
+                    link_button("Open app", size="2", href="/app"),
+                    rx.hstack(
+                        link_button("Sign in", variant="soft", size="2", href="/login"),
+                        link_button("Get started", size="2", href="/signup"),
+                        spacing="2",
+                    ),
+                ),
+                rx.icon_button(
+                    rx.color_mode_cond(light=rx.icon("moon", size=16), dark=rx.icon("sun", size=16)),
+                    on_click=rx.toggle_color_mode,
+                    variant="ghost",
+                    color_scheme="gray",
+                    aria_label="Switch light or dark theme",
+                ),
+                spacing="4",
+                align="center",
+            ),
+            class_name="op-public-header",
+            align="center",
+        ),
+        rx.el.main(
+            rx.box(*children, class_name="op-narrow" if narrow else "op-wide"),
+            class_name="op-public-main",
+        ),
+        rx.el.footer(
+            rx.hstack(
+                rx.text("© 2026 OmniPostr", size="1", color="gray"),
+                rx.link("Privacy policy", href="/privacy", size="1", color="gray"),
+                spacing="4",
+                justify="center",
+            ),
+            class_name="op-footer",
+        ),
+        class_name="op-public",
+    )
+
+
+def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
+    return public_layout(
+        rx.card(
+            rx.vstack(
+                rx.heading(title, size="6", as_="h1"),
+                rx.text(subtitle, color="gray") if subtitle else rx.fragment(),
+                *children,
+                spacing="4",
+                width="100%",
+                align="stretch",
+            ),
+            size="4",
+            width="100%",
+        ),
+        narrow=True,
+    )

@@ -1,0 +1,44 @@
+"""What a person does, step by step, for the browser tests."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import mail_link
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_up(page: Page, smtp, *, email: str, name: str = "Ada Lovelace", team: str = "Analytical Engines",
+            password: str = PASSWORD, verify: bool = True) -> None:
+    page.goto("/signup")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Team or company name").fill(team)
+    page.get_by_label("I am 16 years of age or older.").check()
+    page.get_by_label("I have read and accept the privacy policy.").check()
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("We sent a link to")).to_be_visible()
+    if verify:
+        link = mail_link(smtp, email, "/verify?token=")
+        page.goto(link)
+        page.wait_for_url(re.compile(r".*/app/?(\?.*)?$"))
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def sign_in(page: Page, *, email: str, password: str = PASSWORD, next_path: str = "") -> None:
+    page.goto("/login" + (f"?next={next_path}" if next_path else ""))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(re.compile(r".*/(app|settings|invite|library).*"))
+    expect(page.get_by_role("navigation", name="Main").or_(page.get_by_role("button", name="Accept invitation"))).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").first.click()
+    page.wait_for_url(re.compile(r".*/login.*"))
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
