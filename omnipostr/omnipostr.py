@@ -12,12 +12,17 @@ from omnipostr.accounts import settings_pages
 from omnipostr.http_security import security_headers
 from omnipostr.jobs import registry as job_registry
 from omnipostr.jobs import runner as job_runner
+from omnipostr.library import page as library_page
 from omnipostr.privacy import page as privacy_page
+from omnipostr.repurpose import page as composer_page
+from omnipostr.repurpose import voices
 from omnipostr.settings import get_settings
-from omnipostr.ui import home, landing
+from omnipostr.ui import landing
+from omnipostr.ui.layout import NavItem, register_nav
 
 observe.configure_logging(get_settings())
 job_registry.discover()
+register_nav(NavItem("Library", "/library", "library"), before="Settings")
 
 api = Starlette(routes=[*account_routes.routes, *observe.routes])
 
@@ -32,4 +37,6 @@ landing.add_pages(app)
 privacy_page.add_pages(app)
 account_pages.add_pages(app)
 settings_pages.add_pages(app)
-home.add_pages(app)
+composer_page.add_pages(app)
+library_page.add_pages(app)
+voices.add_pages(app)

@@ -202,7 +202,7 @@ def make_handler(fmt: str = "text", stream=None) -> logging.Handler:
 
 
 # Loggers whose lines repeat what the request log says, with query strings.
-_QUIET = ("uvicorn.access", "granian.access", "hypercorn.access", "httpx", "httpcore")
+_QUIET = ("uvicorn.access", "granian.access", "hypercorn.access", "httpx", "httpcore", "apscheduler")
 
 
 def configure_logging(settings=None, *, stream=None) -> logging.Handler:

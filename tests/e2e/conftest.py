@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
 import pytest
 
+from fakes.anthropic_server import FakeAnthropic
 from fakes.smtp_sink import SmtpSink
-from omnipostr.settings import PROJECT_ROOT
+from tests.e2e.liveapp import LiveApp, start_app, stop_app
 
 CHROMIUM = os.environ.get("OMNIPOSTR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,91 +31,50 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class LiveApp:
-    url: str
-    log_path: Path
-    proc: subprocess.Popen
-    env: dict[str, str] = field(default_factory=dict)
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-def _start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
-    port = free_port()
-    url = f"http://localhost:{port}"
-    venv_bin = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "OMNIPOSTR_BASE_URL": url,
-        "OMNIPOSTR_JOBS_ENABLED": "true",
-        "OMNIPOSTR_OUTBOX_INTERVAL_SECONDS": "0.5",
-        "REFLEX_USE_NPM": "1",
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONUNBUFFERED": "1",
-        **extra_env,
-    }
-    log_path = tmp / f"app-{port}.log"
-    logf = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
-         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=logf,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and httpx.get(url + "/", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    else:
-        _stop(proc)
-        raise RuntimeError(f"the app did not start:\n{log_path.read_text()[-4000:]}")
-    return LiveApp(url=url, log_path=log_path, proc=proc, env=env)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpSink]:
     with SmtpSink() as sink:
         yield sink
 
 
-@pytest.fixture(scope="session")
+def _smtp_env(smtp: SmtpSink) -> dict[str, str]:
+    return {
+        "OMNIPOSTR_SMTP_HOST": "127.0.0.1",
+        "OMNIPOSTR_SMTP_PORT": str(smtp.port),
+        "OMNIPOSTR_SMTP_STARTTLS": "false",
+    }
+
+
+# The apps are module-scoped: one module's app stops before the next one's starts (they
+# share the project's front-end build directory).
+@pytest.fixture(scope="module")
 def live_app(smtp, tmp_path_factory) -> Iterator[LiveApp]:
-    app = _start_app(
+    """The app on its embedded defaults (the offline engine)."""
+    app = start_app(_smtp_env(smtp), tmp_path_factory.mktemp("app"))
+    yield app
+    stop_app(app.proc)
+
+
+@pytest.fixture(scope="module")
+def fake_claude() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(ttft=0.8, tps=60) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def claude_app(smtp, fake_claude, tmp_path_factory) -> Iterator[LiveApp]:
+    """The app with Claude configured, pointed at the loopback Anthropic API."""
+    app = start_app(
         {
-            "OMNIPOSTR_SMTP_HOST": "127.0.0.1",
-            "OMNIPOSTR_SMTP_PORT": str(smtp.port),
-            "OMNIPOSTR_SMTP_STARTTLS": "false",
+            **_smtp_env(smtp),
+            "ANTHROPIC_API_KEY": "sk-ant-browser-tests",
+            "OMNIPOSTR_ANTHROPIC_BASE_URL": fake_claude.base_url,
+            "OMNIPOSTR_CLAUDE_MAX_RETRIES": "2",
         },
-        tmp_path_factory.mktemp("app"),
+        tmp_path_factory.mktemp("claude-app"),
     )
     yield app
-    _stop(app.proc)
+    stop_app(app.proc)
 
 
 @pytest.fixture(autouse=True)
@@ -131,9 +83,14 @@ def _clear_mail(smtp):
     yield
 
 
-@pytest.fixture(scope="session")
-def base_url(live_app) -> str:
-    return live_app.url
+@pytest.fixture
+def app(request) -> LiveApp:
+    """Whichever app the test asked for (``live_app`` or ``claude_app``)."""
+    for name in ("claude_app", "live_app"):
+        if name in request.fixturenames:
+            return request.getfixturevalue(name)
+    return request.getfixturevalue("live_app")
+
 
 
 @pytest.fixture(scope="session")
@@ -141,9 +98,9 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+@pytest.fixture
+def browser_context_args(browser_context_args, app):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "base_url": app.url}
 
 
 def mail_link(smtp: SmtpSink, to: str, contains: str, timeout: float = 20.0) -> str:
@@ -162,12 +119,12 @@ def _text(msg) -> str:
 
 
 @pytest.fixture
-def new_page(browser, live_app, browser_context_args):
+def new_page(browser, app, browser_context_args):
     """Another browser (its own cookies), e.g. a teammate or a second device."""
     contexts = []
 
     def make(**kwargs):
-        ctx = browser.new_context(**{**browser_context_args, "base_url": live_app.url, **kwargs})
+        ctx = browser.new_context(**{**browser_context_args, **kwargs})
         contexts.append(ctx)
         return ctx.new_page()
 

@@ -1,0 +1,1 @@
+"""The library: every generation and its variants, to search, edit, reuse and delete."""

@@ -1,0 +1,355 @@
+"""The library: the history of generations and their variants — read, search, edit, reuse,
+delete. Every function filters by the acting member's workspace.
+
+Search runs over encrypted text through a blind index (``search_terms``): keyed hashes of
+the words of a generation's title and posts, so the database never holds the words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import regex
+from sqlalchemy import delete, func, or_, update
+from sqlmodel import Session, col, select
+
+from omnipostr import clock
+from omnipostr.accounts.service import Actor
+from omnipostr.repurpose import platforms
+from omnipostr.repurpose.models import Generation, SearchTerm, Source, Variant, VariantRevision
+from omnipostr.repurpose.service import (
+    ComposeError,
+    NotFound,
+    body_of,
+    check_post,
+    post_of,
+    problems_as_dicts,
+)
+from omnipostr.repurpose.variant import Variant as Post
+from omnipostr.settings import get_settings
+from omnipostr.usage import service as usage
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _generation(s: Session, actor: Actor, generation_id: int) -> Generation:
+    gen = s.get(Generation, generation_id)
+    if gen is None or gen.workspace_id != actor.workspace_id:
+        raise NotFound("generation")
+    return gen
+
+
+def _variant(s: Session, actor: Actor, variant_id: int) -> Variant:
+    v = s.get(Variant, variant_id)
+    if v is None or v.workspace_id != actor.workspace_id:
+        raise NotFound("variant")
+    return v
+
+
+@dataclass
+class VariantView:
+    id: int
+    platform: str
+    status: str
+    post: Post | None
+    problems: list[dict]
+    flags: list[dict]
+    error: str
+    edited: bool
+    repaired: bool
+    version: int
+    updated_at: datetime
+    generation_id: int | None = None
+    title: str = ""
+
+
+@dataclass
+class GenerationView:
+    generation: Generation
+    source_title: str
+    source_text: str | None
+    source_words: int
+    source_kind: str
+    variants: list[VariantView]
+
+
+def _view(v: Variant) -> VariantView:
+    return VariantView(
+        id=v.id, platform=v.platform, status=v.status, post=post_of(v), problems=list(v.problems or []),
+        flags=list(v.flags or []), error=v.error, edited=v.edited, repaired=v.repaired, version=v.version,
+        updated_at=v.updated_at, generation_id=v.generation_id, title=v.title,
+    )
+
+
+def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationView:
+    gen = _generation(s, actor, generation_id)
+    src = s.get(Source, gen.source_id) if gen.source_id else None
+    rows = s.exec(select(Variant).where(Variant.generation_id == gen.id).order_by(col(Variant.id))).all()
+    order = {p: i for i, p in enumerate(gen.platforms)}
+    rows = sorted(rows, key=lambda v: (order.get(v.platform, 99), v.id))
+    return GenerationView(
+        generation=gen,
+        source_title=src.title if src else gen.title,
+        source_text=src.text if src else None,
+        source_words=src.words if src else 0,
+        source_kind=src.kind if src else "",
+        variants=[_view(v) for v in rows],
+    )
+
+
+def get_variant(s: Session, actor: Actor, variant_id: int) -> VariantView:
+    return _view(_variant(s, actor, variant_id))
+
+
+@dataclass
+class LibraryItem:
+    id: int
+    title: str
+    platforms: list[str]
+    status: str
+    engine: str
+    model: str
+    tokens: int
+    cost_usd: float
+    created_at: datetime
+    variants: int
+    source_kept: bool
+
+
+@dataclass
+class LibraryPage:
+    items: list[LibraryItem]
+    next_cursor: str
+
+
+def _cursor(gen: Generation) -> str:
+    return f"{gen.created_at.timestamp():.6f}:{gen.id}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        ts, gid = cursor.split(":")
+        return datetime.fromtimestamp(float(ts), tz=clock.now().tzinfo), int(gid)
+    except (ValueError, AttributeError):
+        return None
+
+
+def list_generations(
+    s: Session,
+    actor: Actor,
+    *,
+    query: str = "",
+    platform: str = "",
+    status: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str = "",
+    limit: int = 20,
+) -> LibraryPage:
+    """The workspace's generations, newest first, filtered, a page at a time (keyset)."""
+    limit = max(1, min(limit, 100))
+    q = select(Generation).where(Generation.workspace_id == actor.workspace_id)
+    if status:
+        q = q.where(Generation.status == status)
+    if since:
+        q = q.where(Generation.created_at >= since)
+    if until:
+        q = q.where(Generation.created_at < until)
+    if platform:
+        q = q.where(
+            col(Generation.id).in_(
+                select(Variant.generation_id).where(Variant.workspace_id == actor.workspace_id, Variant.platform == platform)
+            )
+        )
+    terms = search_terms_of(query)
+    if query.strip() and not terms:
+        return LibraryPage([], "")
+    if terms:
+        matching = (
+            select(SearchTerm.generation_id)
+            .where(SearchTerm.workspace_id == actor.workspace_id, col(SearchTerm.term).in_(terms))
+            .group_by(SearchTerm.generation_id)
+            .having(func.count(func.distinct(SearchTerm.term)) == len(terms))
+        )
+        q = q.where(col(Generation.id).in_(matching))
+    if cursor and (c := _parse_cursor(cursor)):
+        at, gid = c
+        q = q.where(or_(Generation.created_at < at, (Generation.created_at == at) & (col(Generation.id) < gid)))
+    rows = s.exec(q.order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    counts = dict(
+        s.exec(
+            select(Variant.generation_id, func.count())
+            .where(col(Variant.generation_id).in_([g.id for g in rows]))
+            .group_by(Variant.generation_id)
+        ).all()
+    ) if rows else {}
+    kept = set(
+        s.exec(select(Source.id).where(col(Source.id).in_([g.source_id for g in rows if g.source_id]), col(Source.text).is_not(None))).all()
+    ) if rows else set()
+    items = [
+        LibraryItem(
+            id=g.id, title=g.title, platforms=list(g.platforms), status=g.status, engine=g.engine, model=g.model,
+            tokens=g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens,
+            cost_usd=g.cost_usd, created_at=g.created_at, variants=counts.get(g.id, 0), source_kept=g.source_id in kept,
+        )
+        for g in rows
+    ]
+    return LibraryPage(items, _cursor(rows[-1]) if more and rows else "")
+
+
+# --- search index -------------------------------------------------------------------------------
+
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’_-]*")
+
+
+def _words(text: str) -> set[str]:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return {w.strip("'’_-") for w in _WORD.findall(text) if len(w) >= 2}
+
+
+def _term(word: str) -> str:
+    key = get_settings().signing_key()
+    return hmac.new(key, b"search:" + word.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def search_terms_of(query: str) -> list[str]:
+    return sorted({_term(w) for w in _words(query)})
+
+
+def reindex(s: Session, generation_id: int) -> None:
+    """Rebuild a generation's blind search index from its title and variants."""
+    gen = s.get(Generation, generation_id)
+    if gen is None:
+        return
+    text = [gen.title]
+    for v in s.exec(select(Variant).where(Variant.generation_id == gen.id)).all():
+        if (post := post_of(v)) is not None:
+            text.append(post.text)
+    s.exec(delete(SearchTerm).where(col(SearchTerm.generation_id) == gen.id))  # type: ignore[call-overload]
+    for term in sorted({_term(w) for w in _words("\n".join(text))}):
+        s.add(SearchTerm(workspace_id=gen.workspace_id, generation_id=gen.id, term=term))
+
+
+# --- editing ---------------------------------------------------------------------------------------
+
+
+def edit_variant(s: Session, actor: Actor, variant_id: int, posts: list[str], fields: dict[str, str]) -> VariantView:
+    """Save a person's edit. The edit is kept even when it breaks a platform rule (the user
+    decides); the problems are shown on the card."""
+    v = _variant(s, actor, variant_id)
+    if v.status not in ("done", "failed") or v.body is None:
+        raise ComposeError("This post is still being written. Edit it when it is finished.")
+    spec = platforms.PLATFORMS[v.platform]
+    clean_posts = [unicodedata.normalize("NFC", p).strip() for p in posts]
+    clean_posts = [p for p in clean_posts if p] or [""]
+    known = {f.name for f in spec.fields}
+    clean_fields = {k: unicodedata.normalize("NFC", fields.get(k, "")).strip() for k in known}
+    post = Post(platform=v.platform, posts=clean_posts, fields=clean_fields)
+    if len(post.text) > 100_000:
+        raise ComposeError("That post is far too long to save.")
+    gen = s.get(Generation, v.generation_id) if v.generation_id else None
+    src = s.get(Source, gen.source_id) if gen and gen.source_id else None
+    problems, flags = check_post(post, src.text if src else None, gen.options if gen else {})
+    save_body(s, v, post, kind="edit", author_id=actor.user_id)
+    advice = platforms.advise(v.platform, post, dict((gen.options if gen else {}).get("platform_settings") or {}))
+    v.problems = problems_as_dicts(problems) + problems_as_dicts(advice, "tip")
+    v.flags = flags
+    v.edited = True
+    s.add(v)
+    if gen is not None:
+        reindex(s, gen.id)
+    usage.record(s, "feature.edit", workspace_id=actor.workspace_id, user_id=actor.user_id, platform=v.platform)
+    return _view(v)
+
+
+def save_body(s: Session, v: Variant, post: Post, *, kind: str, author_id: int | None) -> None:
+    v.body = body_of(post)
+    v.version += 1
+    v.updated_at = clock.now()
+    s.add(v)
+    s.flush()
+    s.add(VariantRevision(variant_id=v.id, workspace_id=v.workspace_id, version=v.version, body=v.body, kind=kind, author_id=author_id))
+
+
+def revisions(s: Session, actor: Actor, variant_id: int) -> list[VariantRevision]:
+    v = _variant(s, actor, variant_id)
+    return list(
+        s.exec(select(VariantRevision).where(VariantRevision.variant_id == v.id).order_by(col(VariantRevision.version).desc())).all()
+    )
+
+
+def restore_revision(s: Session, actor: Actor, variant_id: int, version: int) -> VariantView:
+    v = _variant(s, actor, variant_id)
+    rev = s.exec(
+        select(VariantRevision).where(VariantRevision.variant_id == v.id, VariantRevision.version == version)
+    ).first()
+    if rev is None:
+        raise NotFound("revision")
+    data = json.loads(rev.body)
+    return edit_variant(s, actor, variant_id, data.get("posts", []), data.get("fields", {}))
+
+
+def delete_variant(s: Session, actor: Actor, variant_id: int) -> None:
+    v = _variant(s, actor, variant_id)
+    gen_id = v.generation_id
+    s.delete(v)
+    s.flush()
+    if gen_id:
+        reindex(s, gen_id)
+    usage.record(s, "feature.delete_variant", workspace_id=actor.workspace_id, user_id=actor.user_id)
+
+
+def delete_generation(s: Session, actor: Actor, generation_id: int) -> None:
+    """Delete a generation with its variants, and its source unless another generation uses it."""
+    gen = _generation(s, actor, generation_id)
+    s.exec(delete(Variant).where(col(Variant.generation_id) == gen.id))  # type: ignore[call-overload]
+    src_id = gen.source_id
+    s.delete(gen)
+    s.flush()
+    if src_id and s.exec(select(Generation.id).where(Generation.source_id == src_id)).first() is None:
+        src = s.get(Source, src_id)
+        if src is not None:
+            s.delete(src)
+    usage.record(s, "feature.delete_generation", workspace_id=actor.workspace_id, user_id=actor.user_id)
+
+
+def delete_source_text(s: Session, actor: Actor, generation_id: int) -> None:
+    """Delete the original text now (RET-1, 'until you delete it'); the variants stay."""
+    gen = _generation(s, actor, generation_id)
+    if gen.status in ("queued", "running"):
+        raise ComposeError("Wait until the generation has finished before deleting its original.")
+    if gen.source_id:
+        s.exec(  # type: ignore[call-overload]
+            update(Source).where(col(Source.id) == gen.source_id).values(text=None, text_deleted_at=clock.now())
+        )
+    usage.record(s, "feature.delete_source", workspace_id=actor.workspace_id, user_id=actor.user_id)
+
+
+@dataclass
+class Reuse:
+    title: str
+    text: str
+    platforms: list[str]
+    options: dict
+
+
+def reuse_source(s: Session, actor: Actor, generation_id: int) -> Reuse:
+    gen = _generation(s, actor, generation_id)
+    src = s.get(Source, gen.source_id) if gen.source_id else None
+    if src is None or src.text is None:
+        raise ComposeError("The original text of this generation was deleted, so it cannot be reused.")
+    usage.record(s, "feature.reuse", workspace_id=actor.workspace_id, user_id=actor.user_id)
+    return Reuse(title=src.title, text=src.text, platforms=list(gen.platforms), options=dict(gen.options))
+
+
+def record_feature(s: Session, actor: Actor, feature: str, **detail) -> None:
+    usage.record(s, f"feature.{feature}", workspace_id=actor.workspace_id, user_id=actor.user_id, **detail)
+
+

@@ -1,0 +1,231 @@
+"""State of the library: the list of generations (search, filters, pages) and one generation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import reflex as rx
+
+from omnipostr import clock, db
+from omnipostr.accounts.state import SessionState, full_reload
+from omnipostr.library import service as library
+from omnipostr.repurpose import platforms, runner
+from omnipostr.repurpose.service import ComposeError, NotFound
+from omnipostr.repurpose.state import CardsState
+
+STATUS_LABEL = {
+    "queued": "Queued",
+    "running": "Running",
+    "done": "Done",
+    "partial": "Partly failed",
+    "failed": "Failed",
+    "interrupted": "Interrupted",
+}
+PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
+
+
+def _when(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+class LibraryState(SessionState):
+    items: list[dict[str, str]] = []
+    query: str = ""
+    platform: str = "all"
+    status: str = "all"
+    period: str = "all"
+    cursor_stack: list[str] = []  # cursors of the pages before this one
+    cursor: str = ""
+    next_cursor: str = ""
+    loaded: bool = False
+
+    async def _fetch(self) -> bool:
+        actor = await self._actor()
+        if actor is None:
+            return False
+        since = None
+        if self.period in PERIODS:
+            since = clock.now() - timedelta(days=PERIODS[self.period])
+        await db.run(runner.recover_stale, actor.workspace_id)
+        page = await db.run(
+            library.list_generations,
+            actor,
+            query=self.query,
+            platform="" if self.platform == "all" else self.platform,
+            status="" if self.status == "all" else self.status,
+            since=since,
+            cursor=self.cursor,
+            limit=20,
+        )
+        self.items = [
+            {
+                "id": str(i.id),
+                "title": i.title,
+                "platforms": ", ".join(platforms.PLATFORMS[p].name for p in i.platforms if p in platforms.PLATFORMS),
+                "status": i.status,
+                "status_label": STATUS_LABEL.get(i.status, i.status),
+                "engine": ("Claude · " + i.model) if i.engine == "claude" else "Offline engine",
+                "tokens": f"{i.tokens:,}" if i.tokens else "—",
+                "cost": f"${i.cost_usd:.4f}" if i.cost_usd else "—",
+                "when": _when(i.created_at),
+                "variants": str(i.variants),
+                "source": "kept" if i.source_kept else "deleted",
+            }
+            for i in page.items
+        ]
+        self.next_cursor = page.next_cursor
+        self.loaded = True
+        return True
+
+    @rx.event
+    async def load(self):
+        res = await self._resolve()
+        if res is None or res.actor is None:
+            self._clear()
+            return self._login_redirect()
+        await self._fill(res)
+        self.cursor = ""
+        self.cursor_stack = []
+        await self._fetch()
+
+    async def _refilter(self):
+        self.cursor = ""
+        self.cursor_stack = []
+        if not await self._fetch():
+            return self._login_redirect()
+
+    @rx.event
+    async def search(self, form: dict):
+        self.query = str(form.get("q", ""))[:200]
+        return await self._refilter()
+
+    @rx.event
+    async def set_platform(self, value: str):
+        self.platform = value if value in platforms.PLATFORMS else "all"
+        return await self._refilter()
+
+    @rx.event
+    async def set_status(self, value: str):
+        self.status = value if value in STATUS_LABEL else "all"
+        return await self._refilter()
+
+    @rx.event
+    async def set_period(self, value: str):
+        self.period = value if value in PERIODS else "all"
+        return await self._refilter()
+
+    @rx.event
+    async def clear_filters(self):
+        self.query = ""
+        self.platform = "all"
+        self.status = "all"
+        self.period = "all"
+        if (redirect := await self._refilter()) is not None:
+            return redirect
+        return rx.set_value("library-search", "")
+
+    @rx.event
+    async def next_page(self):
+        if not self.next_cursor:
+            return
+        self.cursor_stack = [*self.cursor_stack, self.cursor]
+        self.cursor = self.next_cursor
+        if not await self._fetch():
+            return self._login_redirect()
+
+    @rx.event
+    async def previous_page(self):
+        if not self.cursor_stack:
+            return
+        self.cursor = self.cursor_stack[-1]
+        self.cursor_stack = self.cursor_stack[:-1]
+        if not await self._fetch():
+            return self._login_redirect()
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.query) or self.platform != "all" or self.status != "all" or self.period != "all"
+
+
+class GenerationState(CardsState):
+    """One generation in the library: its source, options and cards."""
+
+    found: bool = True
+    source_title: str = ""
+    source_text: str = ""
+    source_kept: bool = False
+    source_words: int = 0
+    created: str = ""
+    engine: str = ""
+    tokens: str = ""
+    cost: str = ""
+    show_source: bool = False
+
+    @rx.event
+    async def load(self):
+        res = await self._resolve()
+        if res is None or res.actor is None:
+            self._clear()
+            return self._login_redirect()
+        await self._fill(res)
+        actor = res.actor
+        raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
+        if not raw.isdigit():
+            self.found = False
+            return None
+        live = await self._load_generation(actor, int(raw))
+        if not self.generation_id:
+            self.found = False
+            return None
+        self.found = True
+        self.show_source = False
+        view = await db.run(library.get_generation, actor, self.generation_id)
+        g = view.generation
+        self.source_title = view.source_title
+        self.source_text = view.source_text or ""
+        self.source_kept = view.source_text is not None
+        self.source_words = view.source_words
+        self.created = _when(g.created_at)
+        self.engine = ("Claude · " + g.model) if g.engine == "claude" else "Offline engine"
+        total = g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
+        self.tokens = f"{total:,} tokens ({g.cache_read_tokens:,} from cache)" if total else "no tokens (offline)"
+        self.cost = f"${g.cost_usd:.4f}" if g.cost_usd else "$0"
+        if live:
+            return GenerationState.watch
+        return None
+
+    @rx.event
+    def toggle_source(self):
+        self.show_source = not self.show_source
+
+    @rx.event
+    async def delete_source(self):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            await db.run(library.delete_source_text, actor, self.generation_id)
+        except (ComposeError, NotFound) as e:
+            return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
+        self.source_text = ""
+        self.source_kept = False
+        self.show_source = False
+        return rx.toast.success("Original text deleted. The posts are kept.")
+
+    @rx.event
+    async def delete_generation(self):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            await db.run(library.delete_generation, actor, self.generation_id)
+        except NotFound:
+            pass
+        self.generation_id = 0
+        self.cards = []
+        return [rx.toast.success("Generation deleted."), rx.redirect("/library")]
+
+    @rx.event
+    def reuse(self):
+        if self.generation_id and self.source_kept:
+            return full_reload(f"/app?reuse={self.generation_id}")

@@ -1,0 +1,164 @@
+"""What a platform card shows: its posts with length meters, its fields, its badges.
+
+Plain data built from a stored variant or from the live progress of a run; the Reflex state
+turns these into its vars. Nothing here imports reflex.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omnipostr.repurpose import platforms
+from omnipostr.repurpose.engines import prompting
+from omnipostr.repurpose.variant import Variant as Post
+
+BADGE = {
+    "x": ("X", "#111111"),
+    "linkedin": ("in", "#0a66c2"),
+    "instagram": ("IG", "#d62976"),
+    "threads": ("@", "#222222"),
+    "bluesky": ("bs", "#1185fe"),
+    "mastodon": ("M", "#6364ff"),
+    "facebook": ("f", "#1877f2"),
+    "tiktok": ("TT", "#ee1d52"),
+    "youtube_shorts": ("YT", "#ff0000"),
+    "newsletter": ("NL", "#0d9488"),
+}
+
+
+@dataclass
+class Meter:
+    label: str  # "Post 2", "Title", "Script"
+    text: str
+    count: int
+    limit: int
+    unit: str
+    level: str  # ok | near | over
+    part: str = "posts"
+    index: int = 0
+
+
+@dataclass
+class Card:
+    platform: str
+    name: str
+    badge: str
+    color: str
+    status: str  # queued | streaming | done | failed
+    variant_id: int = 0
+    stream: str = ""
+    posts: list[Meter] = field(default_factory=list)
+    fields: list[Meter] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # broken platform rules (after an edit)
+    tips: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    error: str = ""
+    note: str = ""
+    repaired: bool = False
+    edited: bool = False
+    copy_text: str = ""
+    summary: str = ""  # e.g. "Thread of 5 posts · 41 s"
+    thread: bool = False
+
+
+def level(length: int, limit: int) -> str:
+    if limit <= 0:
+        return "ok"
+    if length > limit:
+        return "over"
+    if length >= limit * 0.9:
+        return "near"
+    return "ok"
+
+
+def meters(post: Post, settings: dict | None = None) -> tuple[list[Meter], list[Meter]]:
+    spec = platforms.PLATFORMS[post.platform]
+    lim = platforms.limit(post.platform, "posts", settings)
+    unit = platforms.unit(post.platform, "posts")
+    noun = spec.post_noun.capitalize()
+    posts = []
+    for i, text in enumerate(post.posts):
+        n = platforms.measure(post.platform, text, settings, "posts")
+        label = f"{noun} {i + 1}" if len(post.posts) > 1 else noun
+        posts.append(Meter(label, text, n, lim, unit, level(n, lim), "posts", i))
+    fields = []
+    for f in spec.fields:
+        text = post.fields.get(f.name, "")
+        n = f.measure(text)
+        fields.append(Meter(f.label.capitalize(), text, n, f.limit, f.unit, level(n, f.limit), f.name, 0))
+    return posts, fields
+
+
+def copy_text(post: Post) -> str:
+    """What "Copy" puts on the clipboard: the fields with their names, then the posts."""
+    spec = platforms.PLATFORMS[post.platform]
+    parts = []
+    for f in spec.fields:
+        if post.fields.get(f.name):
+            parts.append(f"{f.label.capitalize()}: {post.fields[f.name]}")
+    sep = "\n\n---\n\n" if len(post.posts) > 1 else "\n\n"
+    parts.append(sep.join(post.posts))
+    return "\n\n".join(parts)
+
+
+def _summary(post: Post) -> str:
+    spec = platforms.PLATFORMS[post.platform]
+    if spec.format == "script" and post.posts:
+        secs = platforms.estimate_duration_seconds(post.posts[0])
+        return f"About {secs} s spoken"
+    if len(post.posts) > 1:
+        return f"Thread of {len(post.posts)} posts"
+    return ""
+
+
+def empty(platform: str, status: str = "queued") -> Card:
+    spec = platforms.PLATFORMS[platform]
+    badge, color = BADGE.get(platform, (platform[:2].upper(), "#555"))
+    return Card(platform=platform, name=spec.name, badge=badge, color=color, status=status, thread=spec.thread)
+
+
+def from_post(
+    platform: str,
+    post: Post | None,
+    *,
+    status: str,
+    variant_id: int = 0,
+    problems: list[dict] | None = None,
+    flags: list[dict] | None = None,
+    error: str = "",
+    repaired: bool = False,
+    edited: bool = False,
+    settings: dict | None = None,
+) -> Card:
+    card = empty(platform, status)
+    card.variant_id = variant_id
+    card.error = error
+    card.repaired = repaired
+    card.edited = edited
+    card.problems = [p["message"] for p in (problems or []) if p.get("severity", "error") == "error"]
+    card.tips = [p["message"] for p in (problems or []) if p.get("severity") == "tip"]
+    card.flags = [f["message"] for f in (flags or [])]
+    if post is not None:
+        card.posts, card.fields = meters(post, settings)
+        card.copy_text = copy_text(post)
+        card.summary = _summary(post)
+    return card
+
+
+def streaming(platform: str, raw: str, *, status: str, note: str = "", error: str = "", variant_id: int = 0) -> Card:
+    """A card filling in: what has streamed so far, read as far as it goes."""
+    card = empty(platform, status)
+    card.variant_id = variant_id
+    card.note = note
+    card.error = error
+    if raw:
+        try:
+            partial = prompting.parse_partial(platform, raw)
+        except Exception:  # a half-written answer may not parse yet: show it as it is
+            partial = None
+        if partial is not None and (partial.posts or partial.fields):
+            card.posts, card.fields = meters(partial)
+            card.fields = [m for m in card.fields if m.text]
+        else:
+            card.stream = raw
+    return card

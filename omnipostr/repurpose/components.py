@@ -1,0 +1,312 @@
+"""Platform cards: live while streaming, then a platform-styled preview with length meters,
+badges, and actions (edit, copy, regenerate, grounded rewrite, delete). Shared by the composer
+and the library; ``S`` is the page's state class (a ``CardsState``)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from omnipostr.accounts.state import SessionState
+from omnipostr.repurpose.cards import Card, Meter
+
+LEVEL_COLOR = {"ok": "green", "near": "amber", "over": "red"}
+
+
+def platform_badge(badge, color, size: str = "32px") -> rx.Component:
+    return rx.center(
+        rx.text(badge, weight="bold", size="1", color="white"),
+        background=color,
+        width=size,
+        height=size,
+        border_radius="9px",
+        flex_shrink="0",
+        aria_hidden="true",
+    )
+
+
+def meter(m: Meter) -> rx.Component:
+    return rx.hstack(
+        rx.text(m.label, size="1", color="gray"),
+        rx.spacer(),
+        rx.text(
+            m.count.to_string() + " / " + m.limit.to_string() + " " + m.unit,
+            size="1",
+            weight="medium",
+            color_scheme=rx.match(m.level, ("over", "red"), ("near", "amber"), "green"),
+            class_name="op-meter",
+            data_level=m.level,
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def _preview_head(card: Card) -> rx.Component:
+    return rx.hstack(
+        rx.avatar(fallback=SessionState.user_initials, size="2", radius="full", color_scheme="gray"),
+        rx.vstack(
+            rx.text(SessionState.workspace_name, weight="bold", size="2"),
+            rx.text(rx.match(card.platform, ("linkedin", "Just now · 🌐"), ("instagram", "Original audio"), ("newsletter", "to your subscribers"), "@you · now"), size="1", color="gray"),
+            spacing="0",
+        ),
+        spacing="2",
+        align="center",
+    )
+
+
+def _post_block(m: Meter) -> rx.Component:
+    return rx.vstack(
+        rx.text(m.text, class_name="op-post-text"),
+        meter(m),
+        spacing="1",
+        width="100%",
+        class_name="op-post",
+    )
+
+
+def _field_block(m: Meter) -> rx.Component:
+    return rx.vstack(
+        rx.text(m.label, size="1", weight="bold", color="gray", class_name="op-field-label"),
+        rx.text(m.text, class_name="op-post-text"),
+        meter(m),
+        spacing="1",
+        width="100%",
+        class_name="op-post",
+    )
+
+
+def preview(card: Card) -> rx.Component:
+    return rx.box(
+        _preview_head(card),
+        rx.vstack(
+            rx.foreach(card.fields, _field_block),
+            rx.foreach(card.posts, _post_block),
+            spacing="3",
+            width="100%",
+            margin_top="0.75em",
+        ),
+        class_name="op-preview op-preview-" + card.platform,
+    )
+
+
+def _editor(S, card: Card) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.foreach(
+                S.draft_fields,
+                lambda m: rx.vstack(
+                    rx.el.label(m.label, html_for="edit-field-" + m.part, class_name="op-label"),
+                    rx.text_area(
+                        default_value=m.text,
+                        id="edit-field-" + m.part,
+                        on_change=lambda v: S.set_draft_field(m.part, v).debounce(120),
+                        rows="2",
+                        width="100%",
+                    ),
+                    meter(m),
+                    spacing="1",
+                    width="100%",
+                ),
+            ),
+            rx.foreach(
+                S.draft_posts,
+                lambda m, i: rx.vstack(
+                    rx.hstack(
+                        rx.el.label(m.label, html_for="edit-post-" + i.to_string(), class_name="op-label"),
+                        rx.spacer(),
+                        rx.cond(
+                            card.thread & (S.draft_posts.length() > 1),
+                            rx.icon_button(
+                                rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray", type="button",
+                                on_click=S.remove_draft_post(i), aria_label="Remove " + m.label,
+                            ),
+                        ),
+                        width="100%",
+                    ),
+                    rx.text_area(
+                        default_value=m.text,
+                        id="edit-post-" + i.to_string(),
+                        on_change=lambda v: S.set_draft_post(i, v).debounce(120),
+                        rows="5",
+                        width="100%",
+                    ),
+                    meter(m),
+                    spacing="1",
+                    width="100%",
+                    key=card.variant_id.to_string() + "-" + i.to_string() + "-" + S.draft_posts.length().to_string(),
+                ),
+            ),
+            rx.hstack(
+                rx.button("Save", type="submit", size="2"),
+                rx.button("Cancel", type="button", variant="soft", color_scheme="gray", size="2", on_click=S.cancel_edit),
+                rx.cond(
+                    card.thread,
+                    rx.button(rx.icon("plus", size=14), "Add post", type="button", variant="ghost", size="2", on_click=S.add_draft_post),
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=lambda _: S.save_edit(),
+        aria_label="Edit " + card.name + " post",
+    )
+
+
+def _badges(card: Card) -> rx.Component:
+    return rx.hstack(
+        rx.cond(card.summary != "", rx.badge(card.summary, color_scheme="gray", variant="soft")),
+        rx.cond(
+            card.status == "done",
+            rx.cond(
+                card.flags.length() > 0,
+                rx.badge(rx.icon("triangle-alert", size=12), "Check facts", color_scheme="amber"),
+                rx.badge(rx.icon("shield-check", size=12), "Grounded", color_scheme="green"),
+            ),
+        ),
+        rx.cond(card.repaired, rx.badge("Fitted to the rules", color_scheme="blue", variant="soft")),
+        rx.cond(card.edited, rx.badge("Edited", color_scheme="iris", variant="soft")),
+        spacing="1",
+        wrap="wrap",
+    )
+
+
+def _actions(S, card: Card) -> rx.Component:
+    return rx.hstack(
+        rx.button(rx.icon("copy", size=14), "Copy", size="1", variant="soft", on_click=S.copy(card.variant_id),
+                  aria_label="Copy " + card.name + " post"),
+        rx.button(rx.icon("pencil", size=14), "Edit", size="1", variant="soft", color_scheme="gray",
+                  on_click=S.start_edit(card.variant_id), aria_label="Edit " + card.name + " post"),
+        rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="soft", color_scheme="gray",
+                  on_click=S.regenerate(card.variant_id), aria_label="Regenerate " + card.name + " post"),
+        rx.cond(
+            card.flags.length() > 0,
+            rx.button(rx.icon("shield-check", size=14), "Rewrite grounded", size="1", variant="soft", color_scheme="amber",
+                      on_click=S.rewrite_grounded(card.variant_id), aria_label="Rewrite " + card.name + " post grounded in the source"),
+        ),
+        rx.spacer(),
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(
+                rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
+                               aria_label="Delete " + card.name + " post"),
+            ),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Delete this " + card.name + " post?"),
+                rx.alert_dialog.description("It is removed from the library. This cannot be undone."),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.delete_variant(card.variant_id))),
+                    spacing="2",
+                    justify="end",
+                    margin_top="1em",
+                ),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        wrap="wrap",
+    )
+
+
+def platform_card(S, card: Card) -> rx.Component:
+    head = rx.hstack(
+        platform_badge(card.badge, card.color),
+        rx.heading(card.name, size="3", as_="h3"),
+        rx.spacer(),
+        rx.match(
+            card.status,
+            ("queued", rx.badge(rx.spinner(size="1"), "Waiting", color_scheme="gray")),
+            ("streaming", rx.badge(rx.spinner(size="1"), "Writing", color_scheme="iris")),
+            ("failed", rx.badge("Failed", color_scheme="red")),
+            rx.badge(rx.icon("check", size=12), "Ready", color_scheme="green"),
+        ),
+        align="center",
+        width="100%",
+    )
+    body = rx.cond(
+        (S.editing == card.variant_id) & (card.variant_id != 0),
+        _editor(S, card),
+        rx.vstack(
+            rx.cond(card.note != "", rx.callout(card.note, icon="clock", size="1", color_scheme="amber", width="100%")),
+            rx.cond(
+                card.error != "",
+                rx.callout(card.error, icon="circle-alert", size="1", color_scheme="red", role="alert", width="100%"),
+            ),
+            rx.cond(
+                card.stream != "",
+                rx.text(card.stream, class_name="op-post-text op-streaming"),
+                rx.cond((card.posts.length() > 0) | (card.fields.length() > 0), preview(card)),
+            ),
+            rx.cond(
+                (card.status == "queued") & (card.posts.length() == 0) & (card.stream == ""),
+                rx.vstack(rx.skeleton(height="14px", width="90%"), rx.skeleton(height="14px", width="75%"), rx.skeleton(height="14px", width="60%"), width="100%"),
+            ),
+            rx.cond(
+                card.flags.length() > 0,
+                rx.callout(
+                    rx.vstack(
+                        rx.text("Not found in your source — check before you publish:", weight="medium", size="2"),
+                        rx.foreach(card.flags, lambda f: rx.text("• ", f, size="2")),
+                        spacing="1",
+                    ),
+                    icon="triangle-alert",
+                    color_scheme="amber",
+                    size="1",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                card.problems.length() > 0,
+                rx.callout(
+                    rx.vstack(
+                        rx.text("Breaks a platform rule — fix it before you publish:", weight="medium", size="2"),
+                        rx.foreach(card.problems, lambda p: rx.text("• ", p, size="2")),
+                        spacing="1",
+                    ),
+                    icon="circle-alert",
+                    color_scheme="red",
+                    size="1",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                card.tips.length() > 0,
+                rx.vstack(rx.foreach(card.tips, lambda p: rx.text("Tip: ", p, size="1", color="gray")), spacing="0"),
+            ),
+            _badges(card),
+            rx.cond(
+                card.status == "done",
+                _actions(S, card),
+                rx.cond(
+                    card.status == "failed",
+                    rx.hstack(
+                        rx.button(rx.icon("refresh-cw", size=14), "Retry", size="1", on_click=S.regenerate(card.variant_id),
+                                  aria_label="Retry " + card.name + " post"),
+                    ),
+                ),
+            ),
+            spacing="3",
+            width="100%",
+            align="stretch",
+        ),
+    )
+    return rx.card(
+        rx.vstack(head, body, spacing="3", width="100%", align="stretch"),
+        size="2",
+        width="100%",
+        class_name="op-platform-card",
+        data_platform=card.platform,
+        data_status=card.status,
+        role="article",
+        aria_label=card.name,
+    )
+
+
+def cards_grid(S) -> rx.Component:
+    return rx.grid(
+        rx.foreach(S.cards, lambda c: platform_card(S, c)),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,313 @@
+"""The composer: bring a source, choose platforms and options, watch the posts arrive."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from omnipostr.repurpose.components import cards_grid, platform_badge
+from omnipostr.repurpose.service import TONES
+from omnipostr.repurpose.state import LANGUAGES, ComposerState, platform_choices
+from omnipostr.settings import get_settings
+from omnipostr.ui.components import link_button, page_header
+from omnipostr.ui.layout import app_layout
+
+S = ComposerState
+ACCEPT = {
+    "text/plain": [".txt"],
+    "text/markdown": [".md", ".markdown"],
+    "text/html": [".html", ".htm"],
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"],
+    "application/pdf": [".pdf"],
+}
+
+
+def _error(name: str) -> rx.Component:
+    return rx.cond(S.errors.get(name, "") != "", rx.text(S.errors.get(name, ""), color_scheme="red", size="2", role="alert"))
+
+
+def _paste_tab() -> rx.Component:
+    return rx.vstack(
+        rx.el.label("Title (optional)", html_for="source-title", class_name="op-label"),
+        rx.input(id="source-title", value=S.title, on_change=S.set_title, placeholder="Taken from the first line when empty", size="2", width="100%"),
+        rx.el.label("Your article or script", html_for="source-text", class_name="op-label"),
+        rx.text_area(
+            id="source-text",
+            default_value=S.seed,
+            key=S.seed_key,
+            on_change=S.set_text.debounce(250),
+            placeholder="Paste a blog post, newsletter, transcript or video script…",
+            rows="14",
+            width="100%",
+            resize="vertical",
+            aria_invalid=rx.cond(S.errors.get("text", "") != "", "true", "false"),
+        ),
+        _error("text"),
+        rx.hstack(
+            rx.text(S.word_count.to_string() + " words · " + S.reading_minutes.to_string() + " min read", size="1", color="gray", aria_live="polite"),
+            rx.cond(S.filename != "", rx.badge(rx.icon("file-text", size=12), S.filename, variant="soft", color_scheme="gray")),
+            rx.cond(S.source_url != "", rx.badge(rx.icon("link", size=12), "Imported link", variant="soft", color_scheme="gray")),
+            rx.spacer(),
+            rx.cond(S.text != "", rx.button("Clear", variant="ghost", size="1", color_scheme="gray", on_click=S.clear_source)),
+            width="100%",
+            align="center",
+        ),
+        rx.foreach(S.source_warnings, lambda w: rx.text(w, size="1", color_scheme="amber")),
+        spacing="2",
+        width="100%",
+        align="stretch",
+    )
+
+
+def _upload_tab() -> rx.Component:
+    cfg = get_settings()
+    mb = cfg.upload_max_bytes // (1024 * 1024)
+    return rx.vstack(
+        rx.upload(
+            rx.vstack(
+                rx.icon("upload", size=28, color="var(--accent-11)"),
+                rx.text("Drop a file here, or click to choose one", weight="medium"),
+                rx.text(f".txt, .md, .html, .docx or .pdf — up to {mb} MB", size="1", color="gray"),
+                align="center",
+                spacing="2",
+            ),
+            id="source-upload",
+            accept=ACCEPT,
+            multiple=False,
+            max_files=1,
+            on_drop=S.handle_upload(rx.upload_files(upload_id="source-upload")),
+            border="1px dashed var(--gray-a7)",
+            border_radius="var(--radius-4)",
+            padding="2em",
+            width="100%",
+            cursor="pointer",
+            aria_label="Upload a file",
+        ),
+        _error("upload"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _link_tab() -> rx.Component:
+    return rx.vstack(
+        rx.el.label("Article address", html_for="source-url", class_name="op-label"),
+        rx.hstack(
+            rx.input(id="source-url", value=S.url_input, on_change=S.set_url_input, placeholder="https://example.com/your-article", type="url", size="2", flex="1"),
+            rx.button("Import", on_click=S.import_link, loading=S.importing, size="2"),
+            width="100%",
+        ),
+        _error("url"),
+        rx.text("We fetch the page once and keep only its main text.", size="1", color="gray"),
+        spacing="2",
+        width="100%",
+        align="stretch",
+    )
+
+
+def source_card() -> rx.Component:
+    return rx.card(
+        rx.tabs.root(
+            rx.tabs.list(
+                rx.tabs.trigger("Paste", value="paste"),
+                rx.tabs.trigger("Upload file", value="upload"),
+                rx.tabs.trigger("Import link", value="link"),
+            ),
+            rx.tabs.content(_paste_tab(), value="paste", padding_top="1em"),
+            rx.tabs.content(_upload_tab(), value="upload", padding_top="1em"),
+            rx.tabs.content(_link_tab(), value="link", padding_top="1em"),
+            value=S.source_tab,
+            on_change=S.set_source_tab,
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def _chip(p: dict) -> rx.Component:
+    on = S.selected.contains(p["id"])
+    return rx.button(
+        platform_badge(p["badge"], p["color"], size="20px"),
+        p["name"],
+        variant=rx.cond(on, "solid", "outline"),
+        color_scheme=rx.cond(on, "iris", "gray"),
+        size="2",
+        radius="full",
+        on_click=S.toggle_platform(p["id"]),
+        aria_pressed=rx.cond(on, "true", "false"),
+        title=p["hint"],
+        type="button",
+    )
+
+
+def platforms_picker() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Platforms", size="3", as_="h2"),
+            rx.spacer(),
+            rx.button("All", variant="ghost", size="1", on_click=S.select_all),
+            rx.button("None", variant="ghost", size="1", color_scheme="gray", on_click=S.select_none),
+            width="100%",
+            align="center",
+        ),
+        rx.flex(*[_chip(p) for p in platform_choices()], wrap="wrap", gap="2", role="group", aria_label="Platforms"),
+        _error("platforms"),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _select(label: str, id_: str, value, on_change, items: list[tuple[str, str]] | rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=id_, class_name="op-label"),
+        rx.select.root(
+            rx.select.trigger(id=id_, width="100%", aria_label=label),
+            rx.select.content(
+                *[rx.select.item(text, value=val) for val, text in items]
+                if isinstance(items, list)
+                else [rx.select.item("No brand voice", value="none"), rx.foreach(items, lambda v: rx.select.item(v["name"], value=v["id"]))]
+            ),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def options_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            platforms_picker(),
+            rx.separator(size="4"),
+            rx.heading("Options", size="3", as_="h2"),
+            rx.grid(
+                _select("Tone", "opt-tone", S.tone, S.set_tone, [(t, t.capitalize()) for t in TONES]),
+                _select("Output language", "opt-language", S.language, S.set_language, [(x, x) for x in LANGUAGES]),
+                _select("Brand voice", "opt-voice", S.voice_id, S.set_voice, S.voices),
+                _select("Emoji", "opt-emoji", S.emoji, S.set_emoji, [("none", "None"), ("some", "A few"), ("lots", "Plenty")]),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.vstack(
+                rx.el.label("Audience (optional)", html_for="opt-audience", class_name="op-label"),
+                rx.input(id="opt-audience", value=S.audience, on_change=S.set_audience.debounce(200), placeholder="e.g. founders of small SaaS companies", width="100%"),
+                rx.el.label("Call to action (optional)", html_for="opt-cta", class_name="op-label"),
+                rx.input(id="opt-cta", value=S.cta, on_change=S.set_cta.debounce(200), placeholder="e.g. Subscribe to the newsletter", width="100%"),
+                rx.el.label("Link back to the original (optional)", html_for="opt-link", class_name="op-label"),
+                rx.input(id="opt-link", value=S.link, on_change=S.set_link.debounce(200), placeholder="https://…", type="url", width="100%"),
+                _error("link"),
+                spacing="1",
+                width="100%",
+                align="stretch",
+            ),
+            rx.hstack(
+                rx.switch(id="opt-hashtags", checked=S.hashtags, on_change=S.set_hashtags),
+                rx.el.label("Hashtags", html_for="opt-hashtags", class_name="op-label"),
+                align="center",
+                spacing="2",
+            ),
+            rx.hstack(
+                rx.link("Manage brand voices", href="/settings/voices", size="2"),
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+            align="stretch",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def generate_bar() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            S.errors.get("restricted", "") != "",
+            rx.callout(S.errors.get("restricted", ""), icon="shield", color_scheme="amber", role="alert", width="100%"),
+        ),
+        rx.cond(
+            S.errors.get("quota", "") != "",
+            rx.callout(S.errors.get("quota", ""), icon="gauge", color_scheme="amber", role="alert", width="100%"),
+        ),
+        rx.cond(S.errors.get("form", "") != "", rx.callout(S.errors.get("form", ""), icon="triangle-alert", color_scheme="red", role="alert", width="100%")),
+        rx.hstack(
+            rx.button(
+                rx.icon("sparkles", size=16),
+                rx.cond(S.running, "Generating…", "Generate posts"),
+                size="3",
+                on_click=rx.call_script(
+                    "(document.getElementById('source-text') || {}).value ?? null", callback=S.generate
+                ),
+                loading=S.starting,
+                disabled=S.running | (S.selected.length() == 0),
+            ),
+            rx.vstack(
+                rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color="gray"),
+                rx.text("Engine: ", S.engine_label, size="1", color="gray"),
+                spacing="0",
+            ),
+            align="center",
+            spacing="3",
+            wrap="wrap",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def results() -> rx.Component:
+    return rx.cond(
+        S.cards.length() > 0,
+        rx.vstack(
+            rx.hstack(
+                rx.heading(S.gen_title, size="5", as_="h2"),
+                rx.spacer(),
+                rx.cond(
+                    (S.failed_count > 0) & ~S.running,
+                    rx.button(rx.icon("refresh-cw", size=14), "Retry failed", on_click=S.retry_failed, size="2"),
+                ),
+                rx.cond(S.generation_id > 0, link_button("Open in library", href="/library/" + S.generation_id.to_string(), size="2", variant="soft")),
+                rx.button("New draft", on_click=S.new_draft, size="2", variant="ghost"),
+                width="100%",
+                align="center",
+                wrap="wrap",
+                gap="2",
+            ),
+            rx.cond(
+                (S.gen_error != "") & ~S.running,
+                rx.callout(S.gen_error, icon="info", color_scheme=rx.cond(S.gen_status == "failed", "red", "amber"), width="100%"),
+            ),
+            cards_grid(S),
+            spacing="4",
+            width="100%",
+            id="results",
+        ),
+    )
+
+
+def composer_page() -> rx.Component:
+    return app_layout(
+        page_header("Compose", "Paste an article and get posts made for every platform."),
+        rx.cond(
+            S.restricted,
+            rx.callout(
+                "You restricted processing of your content. OmniPostr keeps it but sends nothing to the AI until you lift the restriction.",
+                icon="shield",
+                color_scheme="amber",
+                margin_bottom="1em",
+            ),
+        ),
+        rx.grid(
+            rx.vstack(source_card(), generate_bar(), spacing="4", width="100%"),
+            options_card(),
+            columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
+            spacing="5",
+            width="100%",
+        ),
+        rx.box(results(), margin_top="2em", width="100%"),
+    )
+
+
+def add_pages(app: rx.App) -> None:
+    app.add_page(composer_page, route="/app", title="Compose · OmniPostr", on_load=ComposerState.load)

@@ -1,0 +1,338 @@
+"""Repurposing: start generations, read and edit what they made, the library, brand voices.
+
+Every function takes the acting member (``Actor``) and filters by the actor's workspace:
+a generation, variant or voice of another workspace is "not found", never shown.
+The work of generating is done by ``repurpose.runner``; this module stores and reads.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import regex
+from sqlmodel import Session, col, select
+
+from omnipostr import clock
+from omnipostr.accounts.models import User, Workspace
+from omnipostr.accounts.service import Actor
+from omnipostr.billing.plans import plan_for
+from omnipostr.repurpose import extract, faithfulness, platforms
+from omnipostr.repurpose.engines.base import BrandVoice as VoiceSpec
+from omnipostr.repurpose.engines.base import Options
+from omnipostr.repurpose.models import (
+    BrandVoice,
+    Generation,
+    MonthlyUsage,
+    Source,
+    Variant,
+)
+from omnipostr.repurpose.variant import Problem
+from omnipostr.repurpose.variant import Variant as Post
+from omnipostr.settings import get_settings
+from omnipostr.usage import service as usage
+
+TITLE_MAX = 200
+TONES = ["conversational", "professional", "friendly", "bold", "witty", "inspirational", "educational"]
+EMOJI_LEVELS = ["none", "some", "lots"]
+
+
+class ComposeError(ValueError):
+    """Why a generation cannot start or an edit cannot be saved, for the user."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(LookupError):
+    """Not in the actor's workspace (or not at all): the two look the same on purpose."""
+
+
+# --- composing ------------------------------------------------------------------------------
+
+
+@dataclass
+class ComposeRequest:
+    text: str
+    platforms: list[str]
+    title: str = ""
+    kind: str = "paste"
+    filename: str = ""
+    url: str = ""
+    tone: str = "conversational"
+    audience: str = ""
+    language: str = "English"
+    brand_voice_id: int | None = None
+    hashtags: bool = True
+    emoji: str = "some"
+    call_to_action: str = ""
+    link: str = ""
+    platform_settings: dict[str, int] = field(default_factory=dict)
+
+
+def _clean_line(value: str, limit: int) -> str:
+    value = unicodedata.normalize("NFC", value or "")
+    value = regex.sub(r"[\p{Cc}\p{Cf}]", " ", value)
+    return regex.sub(r"\s+", " ", value).strip()[:limit]
+
+
+def default_title(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return _clean_line(line, 90) + ("…" if len(line) > 90 else "")
+    return "Untitled"
+
+
+def period(now: datetime | None = None) -> str:
+    return (now or clock.now()).strftime("%Y-%m")
+
+
+def usage_this_month(s: Session, workspace_id: int) -> tuple[int, int]:
+    """(generations used this month, the plan's monthly limit)."""
+    ws = s.get(Workspace, workspace_id)
+    plan = plan_for(ws.plan if ws else None)
+    row = s.exec(
+        select(MonthlyUsage).where(MonthlyUsage.workspace_id == workspace_id, MonthlyUsage.period == period())
+    ).first()
+    return (row.generations if row else 0, plan.generations_per_month)
+
+
+def _count_usage(s: Session, workspace_id: int, variants: int) -> None:
+    p = period()
+    row = s.exec(
+        select(MonthlyUsage).where(MonthlyUsage.workspace_id == workspace_id, MonthlyUsage.period == p)
+    ).first()
+    if row is None:
+        row = MonthlyUsage(workspace_id=workspace_id, period=p)
+    row.generations += 1
+    row.variants += variants
+    s.add(row)
+
+
+def processing_restricted(s: Session, actor: Actor) -> bool:
+    """GDPR-2 / AI-4: the acting user asked us not to process their content with AI."""
+    user = s.get(User, actor.user_id)
+    return bool(user and user.restrict_processing)
+
+
+def options_from(req: ComposeRequest, voice: BrandVoice | None) -> Options:
+    spec = None
+    if voice is not None:
+        spec = VoiceSpec(name=voice.name, description=voice.description, samples=json.loads(voice.samples or "[]"))
+    return Options(
+        tone=req.tone,
+        audience=req.audience,
+        language=req.language,
+        brand_voice=spec,
+        hashtags=req.hashtags,
+        emoji=req.emoji if req.emoji in EMOJI_LEVELS else "some",  # type: ignore[arg-type]
+        call_to_action=req.call_to_action,
+        link=req.link,
+        platform_settings=dict(req.platform_settings),
+    )
+
+
+def options_to_dict(opts: Options, brand_voice_id: int | None = None) -> dict:
+    d = {
+        "tone": opts.tone,
+        "audience": opts.audience,
+        "language": opts.language,
+        "hashtags": opts.hashtags,
+        "emoji": opts.emoji,
+        "call_to_action": opts.call_to_action,
+        "link": opts.link,
+        "platform_settings": dict(opts.platform_settings),
+        "brand_voice_id": brand_voice_id,
+    }
+    if opts.brand_voice is not None:
+        d["brand_voice"] = {
+            "name": opts.brand_voice.name,
+            "description": opts.brand_voice.description,
+            "samples": list(opts.brand_voice.samples),
+        }
+    return d
+
+
+def options_from_dict(d: dict) -> Options:
+    voice = d.get("brand_voice")
+    return Options(
+        tone=d.get("tone", "conversational"),
+        audience=d.get("audience", ""),
+        language=d.get("language", "English"),
+        brand_voice=VoiceSpec(**voice) if voice else None,
+        hashtags=bool(d.get("hashtags", True)),
+        emoji=d.get("emoji", "some"),
+        call_to_action=d.get("call_to_action", ""),
+        link=d.get("link", ""),
+        platform_settings=dict(d.get("platform_settings") or {}),
+    )
+
+
+def check_request(req: ComposeRequest) -> tuple[str, str, list[str]]:
+    """(title, clean text, platform ids) or ComposeError."""
+    cfg = get_settings()
+    try:
+        text = extract.validate_text(req.text, max_chars=cfg.source_max_chars)
+    except extract.ExtractError as e:
+        raise ComposeError(e.message, "text") from None
+    chosen = [p for p in dict.fromkeys(req.platforms) if p in platforms.PLATFORMS]
+    unknown = [p for p in req.platforms if p not in platforms.PLATFORMS]
+    if unknown:
+        raise ComposeError(f"Unknown platform: {', '.join(unknown[:3])}.", "platforms")
+    if not chosen:
+        raise ComposeError("Pick at least one platform.", "platforms")
+    if req.tone and len(req.tone) > 60:
+        raise ComposeError("Keep the tone to a few words.", "tone")
+    for name, value, limit in (("audience", req.audience, 200), ("call_to_action", req.call_to_action, 300)):
+        if len(value or "") > limit:
+            raise ComposeError(f"Keep the {name.replace('_', ' ')} under {limit} characters.", name)
+    if req.link and not regex.match(r"^https?://[^\s]+$", req.link.strip()):
+        raise ComposeError("The link back must start with http:// or https://.", "link")
+    title = _clean_line(req.title, TITLE_MAX) or default_title(text)
+    return title, text, chosen
+
+
+def start_generation(
+    s: Session, actor: Actor, req: ComposeRequest, *, engine: str, model: str
+) -> Generation:
+    """Store the source and a queued generation with one queued variant per platform.
+    Refuses when processing is restricted or the month's limit is reached."""
+    title, text, chosen = check_request(req)
+    if processing_restricted(s, actor):
+        raise ComposeError(
+            "You asked us to restrict processing of your content, so OmniPostr will not send it to "
+            "the AI. You can lift the restriction in Settings → Privacy.",
+            "restricted",
+        )
+    used, allowed = usage_this_month(s, actor.workspace_id)
+    if used >= allowed:
+        raise ComposeError(
+            f"This workspace has used all {allowed} generations of its plan this month. "
+            "The count starts again on the 1st.",
+            "quota",
+        )
+    voice = None
+    if req.brand_voice_id:
+        voice = s.get(BrandVoice, req.brand_voice_id)
+        if voice is None or voice.workspace_id != actor.workspace_id:
+            raise ComposeError("That brand voice no longer exists.", "brand_voice")
+    opts = options_from(req, voice)
+    src = Source(
+        workspace_id=actor.workspace_id,
+        created_by=actor.user_id,
+        title=title,
+        text=text,
+        kind=req.kind if req.kind in ("paste", "file", "url") else "paste",
+        filename=req.filename[:255],
+        url=req.url[:2000],
+        words=extract.count_words(text),
+        chars=len(text),
+    )
+    s.add(src)
+    s.flush()
+    gen = Generation(
+        workspace_id=actor.workspace_id,
+        created_by=actor.user_id,
+        source_id=src.id,
+        title=title,
+        platforms=chosen,
+        options=options_to_dict(opts, voice.id if voice else None),
+        engine=engine,
+        model=model,
+        status="queued",
+    )
+    s.add(gen)
+    s.flush()
+    for pid in chosen:
+        s.add(Variant(workspace_id=actor.workspace_id, generation_id=gen.id, platform=pid, title=title, status="queued"))
+    _count_usage(s, actor.workspace_id, len(chosen))
+    usage.record(
+        s, "generation.created", workspace_id=actor.workspace_id, user_id=actor.user_id,
+        generation_id=gen.id, platforms=chosen, engine=engine, words=src.words, source_kind=src.kind,
+    )
+    s.flush()
+    return gen
+
+
+# --- posts and their checks -----------------------------------------------------------
+
+
+def post_of(v: Variant) -> Post | None:
+    if not v.body:
+        return None
+    data = json.loads(v.body)
+    return Post(platform=v.platform, posts=list(data.get("posts", [])), fields=dict(data.get("fields", {})))
+
+
+def body_of(post: Post) -> str:
+    return json.dumps({"posts": post.posts, "fields": post.fields}, ensure_ascii=False)
+
+
+def check_post(post: Post, source_text: str | None, options: dict) -> tuple[list[Problem], list[dict]]:
+    settings = dict(options.get("platform_settings") or {})
+    problems = platforms.validate(post.platform, post, settings)
+    flags: list[dict] = []
+    if source_text:
+        allowed = [options.get("link")] if options.get("link") else []
+        flags = [
+            {"kind": f.kind, "value": f.value, "message": f.message}
+            for f in faithfulness.check(source_text, post.text, allowed_links=allowed)
+        ]
+    return problems, flags
+
+
+def problems_as_dicts(problems: list[Problem], severity: str = "error") -> list[dict]:
+    """Stored form of validator output: ``error`` breaks a platform rule (only a person's edit
+    can leave one), ``tip`` is advice that never makes a post invalid."""
+    return [
+        {"code": p.code, "message": p.message, "part": p.part, "index": p.index, "severity": severity}
+        for p in problems
+    ]
+
+
+# --- brand voices --------------------------------------------------------------------------------
+
+
+def list_voices(s: Session, actor: Actor) -> list[BrandVoice]:
+    return list(s.exec(select(BrandVoice).where(BrandVoice.workspace_id == actor.workspace_id).order_by(col(BrandVoice.name))).all())
+
+
+def save_voice(
+    s: Session, actor: Actor, *, name: str, description: str, samples: list[str], voice_id: int | None = None
+) -> BrandVoice:
+    name = _clean_line(name, 100)
+    if not name:
+        raise ComposeError("Give the brand voice a name.", "voice_name")
+    description = (description or "").strip()
+    if len(description) > 2000:
+        raise ComposeError("Keep the description under 2,000 characters.", "voice_description")
+    clean = [x.strip() for x in samples if x and x.strip()][:10]
+    if any(len(x) > 3000 for x in clean):
+        raise ComposeError("Each sample post can be at most 3,000 characters.", "voice_samples")
+    if voice_id:
+        voice = s.get(BrandVoice, voice_id)
+        if voice is None or voice.workspace_id != actor.workspace_id:
+            raise NotFound("brand voice")
+    else:
+        ws = s.get(Workspace, actor.workspace_id)
+        if len(list_voices(s, actor)) >= plan_for(ws.plan if ws else None).brand_voices:
+            raise ComposeError("This plan's brand voices are all in use. Edit or delete one.", "voice_name")
+        voice = BrandVoice(workspace_id=actor.workspace_id, name=name, created_by=actor.user_id)
+    voice.name = name
+    voice.description = description
+    voice.samples = json.dumps(clean, ensure_ascii=False)
+    s.add(voice)
+    s.flush()
+    return voice
+
+
+def delete_voice(s: Session, actor: Actor, voice_id: int) -> None:
+    voice = s.get(BrandVoice, voice_id)
+    if voice is None or voice.workspace_id != actor.workspace_id:
+        raise NotFound("brand voice")
+    s.delete(voice)

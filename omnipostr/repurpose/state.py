@@ -1,0 +1,646 @@
+"""State of the composer and of every page that shows platform cards.
+
+Generating runs as an app-level task (``runner.launch``); this state only watches it, in a
+background event that pushes each change to the page, so a reload or a closed tab loses
+nothing. Every handler re-checks the signed-in member and filters by their workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import reflex as rx
+
+from omnipostr import db
+from omnipostr.accounts.state import SessionState
+from omnipostr.library import service as library
+from omnipostr.repurpose import cards, engines, extract, faithfulness, platforms, runner, service
+from omnipostr.repurpose.cards import Card, Meter
+from omnipostr.repurpose.service import ComposeError, NotFound
+from omnipostr.repurpose.urlimport import import_url
+from omnipostr.settings import get_settings
+
+DEFAULT_PLATFORMS = ["x", "linkedin", "instagram", "threads", "bluesky"]
+LANGUAGES = ["English", "Spanish", "French", "German", "Portuguese", "Italian", "Dutch", "Polish", "Japanese", "Korean", "Chinese"]
+ACTIVE = ("queued", "running")
+
+
+def _meter_text(m: Meter) -> str:
+    return m.text
+
+
+class CardsState(SessionState):
+    """Cards of one generation: show, stream, edit, copy, regenerate, delete."""
+
+    cards: list[Card] = []
+    generation_id: int = 0
+    gen_status: str = ""
+    gen_error: str = ""
+    gen_title: str = ""
+    editing: int = 0
+    draft_posts: list[Meter] = []
+    draft_fields: list[Meter] = []
+    watching: bool = False
+    _settings: dict = {}
+
+    # --- loading -----------------------------------------------------------------------
+
+    async def _load_generation(self, actor, generation_id: int) -> bool:
+        """Fill the cards from the database; True when the run is live in this process."""
+        await db.run(runner.recover_stale, actor.workspace_id)
+        try:
+            view = await db.run(library.get_generation, actor, generation_id)
+        except NotFound:
+            self.generation_id = 0
+            self.cards = []
+            return False
+        gen = view.generation
+        self.generation_id = gen.id
+        self.gen_status = gen.status
+        self.gen_error = gen.error
+        self.gen_title = gen.title
+        self._settings = dict(gen.options.get("platform_settings") or {})
+        self.cards = [self._card(v) for v in view.variants]
+        self.editing = 0
+        live = runner.is_running_here(gen.id)
+        if live:
+            self._apply_progress(runner.progress(gen.id), {})
+        return live
+
+    def _card(self, v: library.VariantView) -> Card:
+        return cards.from_post(
+            v.platform, v.post, status=v.status, variant_id=v.id, problems=v.problems, flags=v.flags,
+            error=v.error, repaired=v.repaired, edited=v.edited, settings=self._settings,
+        )
+
+    def _apply_progress(self, prog: runner.RunProgress | None, finished: dict[str, Card]) -> None:
+        if prog is None:
+            return
+        out = []
+        for card in self.cards:
+            pp = prog.platforms.get(card.platform)
+            if card.platform in finished:
+                out.append(finished[card.platform])
+            elif pp is not None and pp.status in ("queued", "streaming"):
+                c = cards.streaming(card.platform, pp.text, status=pp.status, note=pp.note, variant_id=card.variant_id)
+                out.append(c)
+            else:
+                out.append(card)
+        self.cards = out
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Push a live run's progress to this page until it finishes."""
+        async with self:
+            if self.watching or not self.generation_id:
+                return
+            self.watching = True
+            gid = self.generation_id
+        try:
+            last = -1
+            loaded: set[str] = set()
+            while True:
+                prog = runner.progress(gid)
+                if prog is None:
+                    break
+                version = await prog.wait(last, 2.0)
+                if version == last and not prog.finished:
+                    continue
+                last = version
+                newly = [p for p, pp in prog.platforms.items() if pp.status in ("done", "failed") and p not in loaded]
+                finished: dict[str, Card] = {}
+                if newly:
+                    views = await db.run(_views_by_platform, gid, newly)
+                    async with self:
+                        finished = {p: self._card(v) for p, v in views.items()}
+                    loaded.update(newly)
+                async with self:
+                    if self.generation_id != gid:
+                        return
+                    self._apply_progress(prog, finished)
+                if prog.finished:
+                    break
+                await asyncio.sleep(0.04)  # at most ~25 pushes a second
+            gen = await db.run(_generation_row, gid)
+            views = await db.run(_views_by_platform, gid, None)
+            async with self:
+                if self.generation_id == gid and gen is not None:
+                    self.gen_status = gen.status
+                    self.gen_error = gen.error
+                    order = {c.platform: i for i, c in enumerate(self.cards)}
+                    final = sorted(views.values(), key=lambda v: order.get(v.platform, 99))
+                    self.cards = [self._card(v) for v in final] if final else self.cards
+        finally:
+            async with self:
+                self.watching = False
+
+    # --- card actions ----------------------------------------------------------------------
+
+    def _find(self, variant_id: int) -> Card | None:
+        return next((c for c in self.cards if c.variant_id == variant_id), None)
+
+    def _replace(self, card: Card) -> None:
+        self.cards = [card if c.variant_id == card.variant_id else c for c in self.cards]
+
+    @rx.event
+    async def copy(self, variant_id: int):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        card = self._find(int(variant_id))
+        if card is None or not card.copy_text:
+            return rx.toast.error("Nothing to copy yet.")
+        await db.run(library.record_feature, actor, "copy", platform=card.platform)
+        return [rx.set_clipboard(card.copy_text), rx.toast.success(f"{card.name} post copied.")]
+
+    @rx.event
+    def start_edit(self, variant_id: int):
+        card = self._find(int(variant_id))
+        if card is None or card.status not in ("done", "failed") or not card.posts:
+            return
+        self.editing = card.variant_id
+        self.draft_posts = [Meter(**vars(m)) for m in card.posts]
+        self.draft_fields = [Meter(**vars(m)) for m in card.fields]
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing = 0
+        self.draft_posts = []
+        self.draft_fields = []
+
+    def _draft_post(self) -> service.Post | None:
+        card = self._find(self.editing)
+        if card is None:
+            return None
+        return service.Post(
+            platform=card.platform,
+            posts=[m.text for m in self.draft_posts],
+            fields={m.part: m.text for m in self.draft_fields},
+        )
+
+    def _remeter(self) -> None:
+        post = self._draft_post()
+        if post is None:
+            return
+        posts, fields = cards.meters(post, self._settings)
+        self.draft_posts = posts
+        self.draft_fields = fields
+
+    @rx.event
+    def set_draft_post(self, index: int, value: str):
+        index = int(index)
+        if 0 <= index < len(self.draft_posts):
+            self.draft_posts[index].text = value[:20_000]
+            self._remeter()
+
+    @rx.event
+    def set_draft_field(self, name: str, value: str):
+        for m in self.draft_fields:
+            if m.part == name:
+                m.text = value[:20_000]
+        self._remeter()
+
+    @rx.event
+    def add_draft_post(self):
+        card = self._find(self.editing)
+        if card is None or not card.thread or len(self.draft_posts) >= 50:
+            return
+        self.draft_posts.append(Meter("", "", 0, 0, "", "ok"))
+        self._remeter()
+
+    @rx.event
+    def remove_draft_post(self, index: int):
+        index = int(index)
+        if len(self.draft_posts) > 1 and 0 <= index < len(self.draft_posts):
+            self.draft_posts.pop(index)
+            self._remeter()
+
+    @rx.event
+    async def save_edit(self):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        post = self._draft_post()
+        if post is None:
+            return
+        try:
+            view = await db.run(library.edit_variant, actor, self.editing, post.posts, post.fields)
+        except (ComposeError, NotFound) as e:
+            return rx.toast.error(getattr(e, "message", "That post no longer exists."))
+        self._replace(self._card(view))
+        self.editing = 0
+        return rx.toast.success("Saved.")
+
+    async def _relaunch(self, actor, variant_ids: list[int] | None, feedback: dict[int, str] | None, kind: str):
+        if not self.generation_id:
+            return None
+        allowed = await db.run(lambda s: not service.processing_restricted(s, actor))
+        if not allowed:
+            return rx.toast.error("Processing is restricted for your account, so nothing is sent to the AI.")
+        try:
+            await db.run(library.get_generation, actor, self.generation_id)
+            runner.launch(self.generation_id, variant_ids=variant_ids, feedback=feedback, kind=kind)
+        except (ComposeError, NotFound) as e:
+            return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
+        self.gen_status = "running"
+        self.gen_error = ""
+        for c in self.cards:
+            if variant_ids is None and c.status == "failed" or (variant_ids and c.variant_id in variant_ids):
+                self._replace(cards.streaming(c.platform, "", status="queued", variant_id=c.variant_id))
+        return type(self).watch
+
+    @rx.event
+    async def regenerate(self, variant_id: int):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        return await self._relaunch(actor, [int(variant_id)], None, "regenerate")
+
+    @rx.event
+    async def rewrite_grounded(self, variant_id: int):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            view = await db.run(library.get_variant, actor, int(variant_id))
+        except NotFound:
+            return rx.toast.error("That post no longer exists.")
+        flags = [faithfulness.Flag(kind=f["kind"], value=f["value"], message=f["message"]) for f in view.flags]
+        fb = faithfulness.grounding_feedback(flags) if flags else None
+        await db.run(library.record_feature, actor, "grounded_rewrite", platform=view.platform)
+        return await self._relaunch(actor, [int(variant_id)], {int(variant_id): fb} if fb else None, "rewrite")
+
+    @rx.event
+    async def retry_failed(self):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        return await self._relaunch(actor, None, None, "generated")
+
+    @rx.event
+    async def delete_variant(self, variant_id: int):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            await db.run(library.delete_variant, actor, int(variant_id))
+        except NotFound:
+            pass
+        self.cards = [c for c in self.cards if c.variant_id != int(variant_id)]
+        return rx.toast.success("Post deleted.")
+
+    @rx.var
+    def failed_count(self) -> int:
+        return sum(1 for c in self.cards if c.status == "failed")
+
+    @rx.var
+    def running(self) -> bool:
+        return self.gen_status in ACTIVE or any(c.status in ("queued", "streaming") for c in self.cards)
+
+
+def _views_by_platform(s, generation_id: int, platforms_: list[str] | None) -> dict[str, library.VariantView]:
+    from sqlmodel import col, select
+
+    from omnipostr.repurpose.models import Variant
+
+    q = select(Variant).where(Variant.generation_id == generation_id)
+    if platforms_:
+        q = q.where(col(Variant.platform).in_(platforms_))
+    return {v.platform: library._view(v) for v in s.exec(q.order_by(col(Variant.id))).all()}
+
+
+def _generation_row(s, generation_id: int):
+    from omnipostr.repurpose.models import Generation
+
+    return s.get(Generation, generation_id)
+
+
+class ComposerState(CardsState):
+    # source
+    title: str = ""
+    text: str = ""
+    seed: str = ""
+    seed_key: int = 0
+    kind: str = "paste"
+    filename: str = ""
+    source_url: str = ""
+    source_tab: str = "paste"
+    url_input: str = ""
+    source_warnings: list[str] = []
+    importing: bool = False
+    # choices
+    selected: list[str] = DEFAULT_PLATFORMS
+    tone: str = "conversational"
+    audience: str = ""
+    language: str = "English"
+    voice_id: str = "none"
+    hashtags: bool = True
+    emoji: str = "some"
+    cta: str = ""
+    link: str = ""
+    voices: list[dict[str, str]] = []
+    used: int = 0
+    limit: int = 0
+    errors: dict[str, str] = {}
+    starting: bool = False
+    restricted: bool = False
+
+    @rx.var
+    def word_count(self) -> int:
+        return extract.count_words(self.text) if self.text else 0
+
+    @rx.var
+    def reading_minutes(self) -> int:
+        return extract.reading_minutes(self.word_count) if self.word_count else 0
+
+    @rx.var
+    def engine_label(self) -> str:
+        return "Claude" if get_settings().claude_enabled else "Offline engine"
+
+    @rx.var
+    def quota_left(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    async def _refresh_side(self, actor) -> None:
+        def work(s):
+            voices = service.list_voices(s, actor)
+            used, limit = service.usage_this_month(s, actor.workspace_id)
+            return voices, used, limit, service.processing_restricted(s, actor)
+
+        voices, self.used, self.limit, self.restricted = await db.run(work)
+        self.voices = [{"id": str(v.id), "name": v.name} for v in voices]
+        if self.voice_id != "none" and self.voice_id not in {v["id"] for v in self.voices}:
+            self.voice_id = "none"
+
+    @rx.event
+    async def load(self):
+        res = await self._resolve()
+        if res is None or res.actor is None:
+            self._clear()
+            return self._login_redirect()
+        await self._fill(res)
+        actor = res.actor
+        self.errors = {}
+        await self._refresh_side(actor)
+        params = self.router.url.query_parameters
+        if (reuse := params.get("reuse", "")).isdigit():
+            try:
+                r = await db.run(library.reuse_source, actor, int(reuse))
+            except (ComposeError, NotFound) as e:
+                return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
+            self._seed(r.text, r.title)
+            self.selected = [p for p in r.platforms if p in platforms.PLATFORMS] or DEFAULT_PLATFORMS
+            self._apply_options(r.options)
+            self.generation_id = 0
+            self.cards = []
+            return None
+        if (g := params.get("g", "")).isdigit():
+            live = await self._load_generation(actor, int(g))
+            if live:
+                return ComposerState.watch
+        elif self.generation_id:
+            # same tab, no id in the address: show the last run if it is still this workspace's
+            live = await self._load_generation(actor, self.generation_id)
+            if live:
+                return ComposerState.watch
+        return None
+
+    def _apply_options(self, o: dict) -> None:
+        self.tone = o.get("tone", self.tone)
+        self.audience = o.get("audience", "")
+        self.language = o.get("language", "English")
+        self.hashtags = bool(o.get("hashtags", True))
+        self.emoji = o.get("emoji", "some")
+        self.cta = o.get("call_to_action", "")
+        self.link = o.get("link", "")
+        vid = o.get("brand_voice_id")
+        self.voice_id = str(vid) if vid and str(vid) in {v["id"] for v in self.voices} else "none"
+
+    def _seed(self, text: str, title: str = "") -> None:
+        self.text = text
+        self.seed = text
+        self.seed_key += 1
+        self.title = title
+        self.errors = {}
+
+    # --- source -------------------------------------------------------------------------
+
+    @rx.event
+    def set_text(self, value: str):
+        self.text = value
+        if self.errors.get("text"):
+            self.errors = {k: v for k, v in self.errors.items() if k != "text"}
+
+    @rx.event
+    def set_title(self, value: str):
+        self.title = value[:200]
+
+    @rx.event
+    def set_source_tab(self, value: str):
+        self.source_tab = value
+
+    @rx.event
+    def set_url_input(self, value: str):
+        self.url_input = value
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]):
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        if not files:
+            return
+        f = files[0]
+        cfg = get_settings()
+        data = await f.read()
+        name = f.name or f.filename or "upload"
+        try:
+            got = await asyncio.to_thread(
+                extract.extract_file, name, data, max_bytes=cfg.upload_max_bytes, max_chars=cfg.source_max_chars
+            )
+        except extract.ExtractError as e:
+            self.errors = {"upload": e.message}
+            return
+        self._seed(got.text, got.title)
+        self.kind = "file"
+        self.filename = name[:255]
+        self.source_warnings = list(got.warnings)
+        self.source_tab = "paste"
+        await db.run(library.record_feature, actor, "upload", file_kind=got.kind)
+        return rx.toast.success(f"Read {got.words:,} words from {name}.")
+
+    @rx.event
+    async def import_link(self):
+        actor = await self._actor()
+        if actor is None:
+            yield self._login_redirect()
+            return
+        url = self.url_input.strip()
+        if not url:
+            self.errors = {"url": "Paste the address of the article."}
+            return
+        self.importing = True
+        self.errors = {}
+        yield
+        cfg = get_settings()
+        try:
+            got = await import_url(
+                url, allow_private=cfg.allow_private_urls, timeout=cfg.url_import_timeout_seconds,
+                max_bytes=cfg.url_import_max_bytes, max_chars=cfg.source_max_chars,
+            )
+        except extract.ExtractError as e:
+            self.errors = {"url": e.message}
+            self.importing = False
+            return
+        self._seed(got.text, got.title)
+        self.kind = "url"
+        self.source_url = url[:2000]
+        self.source_warnings = list(got.warnings)
+        self.source_tab = "paste"
+        self.importing = False
+        await db.run(library.record_feature, actor, "url_import")
+        yield rx.toast.success(f"Imported {got.words:,} words.")
+
+    def _clear_source(self) -> None:
+        self._seed("", "")
+        self.kind = "paste"
+        self.filename = ""
+        self.source_url = ""
+        self.source_warnings = []
+
+    @rx.event
+    def clear_source(self):
+        self._clear_source()
+
+    # --- choices ------------------------------------------------------------------------
+
+    @rx.event
+    def toggle_platform(self, platform: str):
+        if platform not in platforms.PLATFORMS:
+            return
+        if platform in self.selected:
+            self.selected = [p for p in self.selected if p != platform]
+        else:
+            self.selected = [p for p in platforms.PLATFORMS if p in self.selected or p == platform]
+
+    @rx.event
+    def select_all(self):
+        self.selected = list(platforms.PLATFORMS)
+
+    @rx.event
+    def select_none(self):
+        self.selected = []
+
+    @rx.event
+    def set_tone(self, value: str):
+        self.tone = value
+
+    @rx.event
+    def set_language(self, value: str):
+        self.language = value
+
+    @rx.event
+    def set_voice(self, value: str):
+        self.voice_id = value
+
+    @rx.event
+    def set_hashtags(self, value: bool):
+        self.hashtags = bool(value)
+
+    @rx.event
+    def set_emoji(self, value: str):
+        self.emoji = value if value in service.EMOJI_LEVELS else "some"
+
+    @rx.event
+    def set_audience(self, value: str):
+        self.audience = value[:200]
+
+    @rx.event
+    def set_cta(self, value: str):
+        self.cta = value[:300]
+
+    @rx.event
+    def set_link(self, value: str):
+        self.link = value[:2000]
+
+    # --- generate -----------------------------------------------------------------------
+
+    @rx.event
+    async def generate(self, text: str | None = None):
+        """Start a generation. ``text`` is the text box's value read in the browser at the
+        click, so a paste that the debounced change event has not sent yet is not lost."""
+        if self.starting or self.running:
+            return
+        if isinstance(text, str):
+            self.text = text
+        actor = await self._actor()
+        if actor is None:
+            return self._login_redirect()
+        self.errors = {}
+        req = service.ComposeRequest(
+            text=self.text,
+            platforms=list(self.selected),
+            title=self.title,
+            kind=self.kind,
+            filename=self.filename,
+            url=self.source_url,
+            tone=self.tone,
+            audience=self.audience,
+            language=self.language,
+            brand_voice_id=int(self.voice_id) if self.voice_id.isdigit() else None,
+            hashtags=self.hashtags,
+            emoji=self.emoji,
+            call_to_action=self.cta,
+            link=self.link.strip(),
+        )
+        try:
+            engine = engines.get_engine()
+        except ValueError:
+            self.errors = {"form": "The AI engine is misconfigured, so nothing can be sent to it. Ask an admin to check its settings."}
+            return None
+        self.starting = True
+        try:
+            gen = await db.run(service.start_generation, actor, req, engine=engine.name, model=engine.model)
+        except ComposeError as e:
+            self.errors = {e.field or "form": e.message}
+            self.starting = False
+            await self._refresh_side(actor)
+            return None
+        runner.launch(gen.id)
+        self.generation_id = gen.id
+        self.gen_status = "running"
+        self.gen_error = ""
+        self.gen_title = gen.title
+        self._settings = {}
+        self.editing = 0
+        self.cards = [cards.empty(p) for p in gen.platforms]
+        ids = await db.run(_views_by_platform, gen.id, None)
+        self.cards = [cards.streaming(p, "", status="queued", variant_id=ids[p].id) for p in gen.platforms if p in ids]
+        self.used += 1
+        self.starting = False
+        return [
+            rx.call_script(f"window.history.replaceState(null, '', '/app?g={gen.id}')"),
+            ComposerState.watch,
+        ]
+
+    @rx.event
+    def new_draft(self):
+        self.generation_id = 0
+        self.cards = []
+        self.gen_status = ""
+        self.editing = 0
+        self._clear_source()
+        return rx.call_script("window.history.replaceState(null, '', '/app')")
+
+
+def platform_choices() -> list[dict[str, str]]:
+    out = []
+    for pid, spec in platforms.PLATFORMS.items():
+        badge, color = cards.BADGE.get(pid, (pid[:2], "#555"))
+        out.append({"id": pid, "name": spec.name, "badge": badge, "color": color, "hint": spec.description})
+    return out
+
+
+def as_json(value) -> str:
+    return json.dumps(value)

@@ -1,0 +1,86 @@
+"""Start the real app the way ``make run`` does (``reflex run --env prod --single-port``) on a
+free port, with the caller's environment: used by the browser tests and the benchmark."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from omnipostr.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveApp:
+    url: str
+    log_path: Path
+    proc: subprocess.Popen
+    env: dict[str, str] = field(default_factory=dict)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
+    port = free_port()
+    url = f"http://localhost:{port}"
+    venv_bin = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "OMNIPOSTR_BASE_URL": url,
+        "OMNIPOSTR_JOBS_ENABLED": "true",
+        "OMNIPOSTR_OUTBOX_INTERVAL_SECONDS": "0.5",
+        "REFLEX_USE_NPM": "1",
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",
+        **extra_env,
+    }
+    log_path = tmp / f"app-{port}.log"
+    logf = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [str(venv_bin / "reflex"), "run", "--env", "prod", "--single-port",
+         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "info"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and httpx.get(url + "/", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    else:
+        stop_app(proc)
+        raise RuntimeError(f"the app did not start:\n{log_path.read_text()[-4000:]}")
+    return LiveApp(url=url, log_path=log_path, proc=proc, env=env)
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+

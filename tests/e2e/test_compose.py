@@ -1,0 +1,163 @@
+"""The main job in a real browser: paste an article, generate, edit, copy, find it in the
+library, and make sure another workspace can neither see nor touch it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from omnipostr import db
+from omnipostr.repurpose import platforms
+from omnipostr.repurpose.models import Generation, Variant
+from omnipostr.repurpose.variant import Variant as Post
+from tests.e2e.helpers import sign_up
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = (Path(__file__).resolve().parent.parent / "fixtures" / "articles" / "four-day-week.md").read_text()
+
+
+def paste_and_generate(page: Page, text: str = ARTICLE, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> None:
+    page.goto("/app")
+    page.get_by_label("Your article or script").fill(text)
+    for name in add + remove:
+        page.get_by_role("group", name="Platforms").get_by_role("button", name=name, exact=True).click()
+    expect(page.get_by_text(re.compile(r"^\d[\d,]* words"))).not_to_have_text("0 words · 0 min read")
+    page.get_by_role("button", name="Generate posts").click()
+
+
+@pytest.mark.promise("SVC-2", "AI-2", "AI-3", "CON-1")
+def test_paste_generate_edit_copy_and_find_in_library(page: Page, smtp, live_app):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up(page, smtp, email="creator@example.com", name="Cleo Creator", team="Cleo Media")
+    paste_and_generate(page, add=("Mastodon",), remove=("Instagram",))
+    cards = page.get_by_role("article")
+    expect(cards).to_have_count(5)
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+    for name in ("X", "LinkedIn", "Threads", "Bluesky", "Mastodon"):
+        expect(page.get_by_role("article", name=name, exact=True)).to_be_visible()
+    expect(page.locator(".op-meter[data-level=over]")).to_have_count(0)
+    assert re.search(r"/app\?g=\d+$", page.url)
+
+    # every stored variant passes its platform's rules
+    gen_id = int(page.url.rsplit("=", 1)[1])
+    with db.session() as s:
+        rows = s.exec(select(Variant).where(Variant.generation_id == gen_id)).all()
+        assert {v.platform for v in rows} == {"x", "linkedin", "threads", "bluesky", "mastodon"}
+        for v in rows:
+            body = json.loads(v.body)
+            assert platforms.validate(v.platform, Post(v.platform, body["posts"], body["fields"])) == []
+
+    # edit the Bluesky post: the meter follows the edit, going red over the limit
+    card = page.get_by_role("article", name="Bluesky")
+    card.get_by_role("button", name="Edit Bluesky post").click()
+    box = card.get_by_role("textbox", name="Post 1")
+    box.fill("Four days, same pay, same clients. " * 10)
+    expect(card.locator(".op-meter").first).to_have_attribute("data-level", "over")
+    box.fill("Six months of a four-day week at our 42-person studio: same pay, same clients, less burnout.")
+    expect(card.locator(".op-meter").first).to_have_attribute("data-level", "ok")
+    card.get_by_role("button", name="Save").click()
+    expect(card.get_by_text("Edited")).to_be_visible()
+    card.get_by_role("button", name="Copy Bluesky post").click()
+    expect(page.get_by_text("Bluesky post copied.")).to_be_visible()
+    assert "four-day week at our 42-person studio" in page.evaluate("navigator.clipboard.readText()")
+
+    # a reload loses nothing
+    page.reload()
+    expect(page.get_by_role("article", name="Bluesky").get_by_text("four-day week at our 42-person studio")).to_be_visible()
+
+    # the library lists it, search finds the edited words, the detail shows the edit
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
+    expect(page.get_by_role("link", name=re.compile("Four-Day Week"))).to_be_visible()
+    page.get_by_role("textbox", name="Search").fill("burnout studio")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("link", name=re.compile("Four-Day Week"))).to_be_visible()
+    page.get_by_role("textbox", name="Search").fill("zeppelin")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_text("Nothing matches")).to_be_visible()
+    page.get_by_role("button", name="Clear filters").click()
+    page.get_by_role("link", name=re.compile("Four-Day Week")).click()
+    detail = page.get_by_role("article", name="Bluesky")
+    expect(detail.get_by_text("four-day week at our 42-person studio")).to_be_visible()
+
+    # delete one post, then reuse the source in the composer
+    page.get_by_role("button", name="Delete Threads post").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("article", name="Threads")).to_have_count(0)
+    page.get_by_role("button", name="Reuse in composer").click()
+    page.wait_for_url(re.compile(r".*/app/?\?reuse=\d+"))
+    expect(page.get_by_label("Your article or script")).to_have_value(re.compile("Four-Day Week"))
+
+
+def test_bad_input_is_explained_and_nothing_is_lost(page: Page, smtp, live_app):
+    sign_up(page, smtp, email="bad@example.com", name="Bea", team="Bea Co")
+    page.goto("/app")
+    page.get_by_role("button", name="Generate posts").click()
+    expect(page.get_by_role("alert")).to_contain_text("empty")
+    script = "<script>window.hacked = true</script> Hello <b>world</b>, this is 42% bold. " * 3
+    page.get_by_label("Your article or script").fill(script)
+    page.get_by_role("button", name="None", exact=True).click()
+    expect(page.get_by_role("button", name="Generate posts")).to_be_disabled()
+    page.get_by_role("group", name="Platforms").get_by_role("button", name="X", exact=True).click()
+    page.get_by_role("button", name="Generate posts").click()
+    expect(page.locator("[data-status=done]")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_role("article", name="X")).to_contain_text("<script>")  # shown as text
+    assert page.evaluate("window.hacked === undefined")
+    expect(page.get_by_label("Your article or script")).to_have_value(re.compile("<script>"))
+
+
+def test_another_workspace_cannot_see_or_touch_a_generation(page: Page, new_page, smtp, live_app):
+    sign_up(page, smtp, email="alice@example.com", name="Alice", team="Alice Inc")
+    paste_and_generate(page)
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+    gen_id = int(page.url.rsplit("=", 1)[1])
+    with db.session() as s:
+        alice_variants = [v.id for v in s.exec(select(Variant).where(Variant.generation_id == gen_id)).all()]
+
+    # Mallory, in her own workspace, records the events her page sends...
+    mallory = new_page()
+    sent: list[str] = []
+    server_holder: dict = {}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        server_holder["server"] = server
+        ws.on_message(lambda m: (sent.append(m), server.send(m)))
+        server.on_message(lambda m: ws.send(m))
+
+    mallory.route_web_socket(re.compile(r".*/_event.*"), route)
+    sign_up(mallory, smtp, email="mallory@example.com", name="Mallory", team="Mallory Ltd")
+
+    # ...cannot open Alice's generation in the composer or the library...
+    mallory.goto(f"/app?g={gen_id}")
+    expect(mallory.get_by_role("heading", name="Compose")).to_be_visible()
+    expect(mallory.get_by_role("article")).to_have_count(0)
+    mallory.goto(f"/library/{gen_id}")
+    expect(mallory.get_by_text("Generation not found")).to_be_visible()
+    mallory.goto("/library")
+    expect(mallory.get_by_text("Your library is empty")).to_be_visible()
+
+    # ...and replaying her own delete event with Alice's variant id deletes nothing.
+    paste_and_generate(mallory, remove=("Instagram", "Threads", "Bluesky", "LinkedIn"))
+    expect(mallory.locator("[data-status=done]")).to_have_count(1, timeout=30_000)
+    mallory.get_by_role("button", name="Delete X post").click()
+    mallory.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(mallory.get_by_role("article", name="X")).to_have_count(0)
+    delete_frame = next(m for m in sent if "delete_variant" in str(m))
+    own_id = re.search(r'"variant_id":\s*(\d+)', str(delete_frame)).group(1)
+    for victim in alice_variants:
+        forged = str(delete_frame).replace(f'"variant_id":{own_id}', f'"variant_id":{victim}').replace(
+            f'"variant_id": {own_id}', f'"variant_id": {victim}'
+        )
+        assert str(victim) in forged
+        server_holder["server"].send(forged)
+    mallory.wait_for_timeout(1500)
+    with db.session() as s:
+        left = [v.id for v in s.exec(select(Variant).where(Variant.generation_id == gen_id)).all()]
+        assert left == alice_variants
+        assert s.get(Generation, gen_id) is not None

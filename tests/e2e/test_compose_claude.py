@@ -1,0 +1,61 @@
+"""The composer with Claude configured (the loopback Anthropic API at 800 ms to first token and
+60 tokens a second): cards fill in as they stream, a reload mid-generation loses nothing, and
+an outage fails one platform honestly until "Retry failed" finishes it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import sign_up
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = (Path(__file__).resolve().parent.parent / "fixtures" / "articles" / "postgres-indexes.md").read_text()
+FIVE = ("X", "LinkedIn", "Instagram", "Threads", "Bluesky")
+
+
+def generate(page: Page) -> None:
+    page.goto("/app")
+    expect(page.get_by_text("Engine: Claude")).to_be_visible()
+    page.get_by_label("Your article or script").fill(ARTICLE)
+    expect(page.get_by_text("0 words")).to_have_count(0)
+    page.get_by_role("button", name="Generate posts").click()
+
+
+@pytest.mark.promise("AI-1", "SVC-2")
+def test_cards_stream_in_and_a_reload_loses_nothing(page: Page, smtp, claude_app, fake_claude):
+    fake_claude.reset()
+    fake_claude.configure(ttft=0.8, tps=60)
+    sign_up(page, smtp, email="stream@example.com", name="Sam Stream", team="Stream Co")
+    generate(page)
+    # text appears while the posts are still being written
+    expect(page.locator("[data-status=streaming] .op-post-text").first).to_be_visible(timeout=10_000)
+    expect(page.locator("[data-status=done]")).not_to_have_count(5)
+    page.reload()
+    expect(page.get_by_role("article")).to_have_count(5)
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=60_000)
+    for name in FIVE:
+        expect(page.get_by_role("article", name=name, exact=True).get_by_text("Grounded")).to_be_visible()
+    # the reload did not start the generation again
+    assert len(fake_claude.requests) == 5
+
+
+def test_an_outage_fails_one_platform_honestly_and_retry_finishes(page: Page, smtp, claude_app, fake_claude):
+    fake_claude.reset()
+    fake_claude.configure(ttft=0.05, tps=0)
+    fake_claude.fail_next("overloaded", 20, platform="linkedin")
+    sign_up(page, smtp, email="outage@example.com", name="Olga Outage", team="Outage Co")
+    generate(page)
+    linkedin = page.get_by_role("article", name="LinkedIn")
+    expect(linkedin).to_have_attribute("data-status", "failed", timeout=30_000)
+    expect(linkedin.get_by_role("alert")).to_contain_text(re.compile("overloaded", re.I))
+    expect(page.locator("[data-status=done]")).to_have_count(4)
+    expect(page.get_by_text(re.compile("1 of 5 platforms failed"))).to_be_visible()
+    fake_claude.clear_faults()
+    page.get_by_role("button", name="Retry failed").click()
+    expect(linkedin).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(page.locator("[data-status=done]")).to_have_count(5)
