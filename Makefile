@@ -7,7 +7,7 @@ PORT ?= 3000
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-unit test-browser chromium lint migrate demo clean
+.PHONY: run test test-unit test-browser chromium lint migrate bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,12 @@ test-unit: $(VENV)/.dev-installed
 test-browser: $(VENV)/.dev-installed chromium
 	$(PY) -m pytest -q tests/e2e
 
+## bench: the repurposing benchmark (prints its figures; see README)
+bench: $(VENV)/.dev-installed chromium
+	$(PY) bench/repurpose.py
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check omnipostr tests fakes bench
 
 clean:
-	rm -rf .web .states
+	rm -rf .web .web-test .web-bench .web-helper .states

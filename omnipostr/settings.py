@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     anthropic_base_url: str = "https://api.anthropic.com"
     claude_model: str = "claude-sonnet-4-5"
     claude_max_tokens: int = 2048
-    claude_concurrency: int = 5
+    claude_concurrency: int = 10
     claude_timeout_seconds: float = 60.0
     claude_max_retries: int = 4
     allow_loopback_http_ai: bool = True

@@ -38,6 +38,14 @@ from omnipostr.usage import service as usage
 log = logging.getLogger("omnipostr.repurpose")
 
 HEARTBEAT_SECONDS = 5
+# Platforms start longest answer first: the first request of a source primes Claude's prompt
+# cache and the others wait until its answer begins, so the longest one should not wait.
+_START_ORDER = {
+    p: i
+    for i, p in enumerate(
+        ["newsletter", "youtube_shorts", "linkedin", "tiktok", "facebook", "x", "instagram", "mastodon", "threads", "bluesky"]
+    )
+}
 STALE_AFTER = timedelta(seconds=45)
 RUNNER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -126,10 +134,10 @@ def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job
         q = q.where(col(Variant.id).in_(variant_ids))
     else:
         q = q.where(col(Variant.status).in_(("queued", "failed", "streaming")))
-    rows = s.exec(q.order_by(col(Variant.id))).all()
+    rows = sorted(s.exec(q).all(), key=lambda v: (_START_ORDER.get(v.platform, 99), v.id))
     now = clock.now()
     for v in rows:
-        v.status = "queued"
+        v.status = "streaming"
         v.error = ""
         s.add(v)
     gen.status = "running"
@@ -155,13 +163,6 @@ def _heartbeat(s: Session, generation_id: int) -> None:
     if gen is not None and gen.status == "running":
         gen.heartbeat_at = clock.now()
         s.add(gen)
-
-
-def _set_status(s: Session, variant_id: int, status: str) -> None:
-    v = s.get(Variant, variant_id)
-    if v is not None:
-        v.status = status
-        s.add(v)
 
 
 @dataclass
@@ -297,7 +298,6 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
     pp.error = ""
     pp.note = ""
     prog.touch()
-    await db.run(_set_status, variant_id, "streaming")
     out = Outcome(variant_id=variant_id, platform=platform, ok=False, revision_kind=kind)
     t0 = time.monotonic()
     feedback = job.feedback.get(variant_id)

@@ -46,6 +46,9 @@ def start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
         "REFLEX_USE_NPM": "1",
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
+        # a front-end build directory of its own, so tests never disturb `make run`'s .web
+        "REFLEX_WEB_WORKDIR": os.environ.get("OMNIPOSTR_TEST_WEB_DIR", ".web-test"),
+        "REFLEX_STATES_WORKDIR": str(tmp / "states"),
         **extra_env,
     }
     log_path = tmp / f"app-{port}.log"
