@@ -37,8 +37,8 @@ from sqlmodel import select  # noqa: E402
 
 from fakes.anthropic_server import FakeAnthropic  # noqa: E402
 from omnipostr import clock, db, migrate  # noqa: E402
-from omnipostr.accounts.models import User, Workspace  # noqa: E402
 from omnipostr.accounts import service as accounts  # noqa: E402
+from omnipostr.accounts.models import User, Workspace  # noqa: E402
 from omnipostr.repurpose import platforms, runner  # noqa: E402
 from omnipostr.repurpose import service as compose  # noqa: E402
 from omnipostr.repurpose.engines.base import Done, Failed  # noqa: E402

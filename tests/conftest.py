@@ -93,3 +93,20 @@ def pytest_sessionfinish(session, exitstatus):
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{_PG_DB}" WITH (FORCE)'))
         admin.dispose()
     shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def anthropic_server():
+    """The loopback Anthropic API, answering at once (tests that time things set knobs)."""
+    from fakes.anthropic_server import FakeAnthropic
+
+    with FakeAnthropic(ttft=0.0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(anthropic_server):
+    """The loopback Anthropic API with no faults, no cache and an empty request log."""
+    anthropic_server.reset()
+    yield anthropic_server
+    anthropic_server.reset()

@@ -117,7 +117,11 @@ async def oauth_start(request: Request) -> Response:
     if provider not in oauth.enabled_providers():
         return PlainTextResponse("This sign-in method is not available.", status_code=404)
     nxt = service.safe_next(request.query_params.get("next"))
-    url, nonce = await oauth.start(provider, nxt)
+    try:
+        url, nonce = await oauth.start(provider, nxt)
+    except oauth.OAuthFailure as e:
+        log.warning("social sign-in could not start: provider=%s reason=%s", provider, e.code)
+        return redirect("/login", error="social_failed")
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         oauth.NONCE_COOKIE, nonce, max_age=600, path="/auth/oauth", httponly=True, samesite="lax",

@@ -323,7 +323,7 @@ def authenticate(s: Session, email_raw: str, password: str, ip: str = "") -> Use
 def issue_sign_in_ticket(s: Session, user_id: int, next_path: str = "/app") -> str:
     """A one-minute, single-use ticket the browser trades for a session cookie at /auth/session."""
     return issue_token(
-        s, "sign_in", timedelta(seconds=60), user_id=user_id, data=json.dumps({"next": safe_next(next_path)})
+        s, "sign_in", timedelta(seconds=60), user_id=user_id, data=json.dumps({"next": safe_next(next_path)}, ensure_ascii=False)
     )
 
 
@@ -340,8 +340,15 @@ def redeem_sign_in_ticket(s: Session, ticket: str) -> tuple[User, str]:
 
 
 def safe_next(path: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+    """Only same-site paths: never an open redirect. Browsers drop tabs and newlines from
+    URLs, so "/\t/evil.example" would become "//evil.example": control characters are refused."""
+    if (
+        not path
+        or not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or any(ord(c) < 32 or ord(c) == 127 for c in path)
+    ):
         return "/app"
     return path[:500]
 

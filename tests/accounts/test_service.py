@@ -403,3 +403,11 @@ def test_unverified_social_address_does_not_take_over_an_account(ada):
     with pytest.raises(service.InputError):
         db.in_session(service.finish_social_sign_up, pending, name="X", team="Y", email_raw="",
                       age_confirmed=True, policy_accepted=True)
+
+
+@pytest.mark.parametrize(
+    "bad", ["//evil.example", "/\t/evil.example", "/\r\n/evil.example", "/\\evil.example", "https://evil.example", "", None]
+)
+def test_next_paths_never_leave_the_site(bad):
+    assert service.safe_next(bad) == "/app"
+    assert service.safe_next("/library?q=a b") == "/library?q=a b"

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fakes.anthropic_server import FakeAnthropic, Reply, count_tokens
+from fakes.anthropic_server import Reply, count_tokens
 from omnipostr.repurpose import platforms as pf
 from omnipostr.repurpose.engines import prompting
 from omnipostr.repurpose.engines.base import Options, Source
@@ -21,19 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = (ROOT / "tests" / "fixtures" / "articles" / "postgres-indexes.md").read_text()
 KEY = "sk-ant-fake-0123456789abcdef"
 HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01", "content-type": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeAnthropic(ttft=0.0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    yield server
-    server.reset()
 
 
 def body_for(platform="x", *, stream=False, options=None, max_tokens=2048, text=ARTICLE):

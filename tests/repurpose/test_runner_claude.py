@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from fakes.anthropic_server import FakeAnthropic
 from omnipostr import db
 from omnipostr.accounts.models import User
 from omnipostr.library import service as library
@@ -18,19 +17,6 @@ from omnipostr.settings import Settings
 from tests.repurpose.helpers import member, request, start
 
 KEY = "sk-ant-test-runner-key"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeAnthropic(ttft=0.0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    yield server
-    server.reset()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from fakes.anthropic_server import FakeAnthropic, Reply
+from fakes.anthropic_server import Reply
 from omnipostr.repurpose import platforms as pf
 from omnipostr.repurpose.engines import get_engine, pricing, prompting, reset_engines
 from omnipostr.repurpose.engines.base import Delta, Done, Failed, Options, Retry, Source, Usage
@@ -26,19 +26,6 @@ ARTICLES = Path(__file__).resolve().parents[2] / "fixtures" / "articles"
 LONG = Source("", (ARTICLES / "postgres-indexes.md").read_text())  # about 2,000 tokens: cached
 SHORT = Source("", (ARTICLES / "sourdough.md").read_text())  # under 1,024 tokens: not cached
 KEY = "sk-ant-test-0123456789abcdefSECRET"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeAnthropic(ttft=0.0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    yield server
-    server.reset()
 
 
 def make_settings(fake, **overrides) -> Settings:
