@@ -196,12 +196,13 @@ def _member_row(m: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 (SessionState.role == "owner") & (m["role_id"] != "owner"),
-                rx.select(
-                    ["admin", "member"],
+                rx.select.root(
+                    # the trigger carries the name: a screen reader says whose role it is
+                    rx.select.trigger(aria_label="Role of " + m["name"]),
+                    rx.select.content(rx.select.item("Admin", value="admin"), rx.select.item("Member", value="member")),
                     value=m["role_id"],
                     on_change=lambda v: WorkspaceState.set_role(m["user_id"], v),
                     size="1",
-                    aria_label="Role of " + m["name"],
                 ),
                 rx.badge(m["role"], color_scheme=rx.cond(m["role_id"] == "owner", "iris", "gray")),
             )
@@ -210,13 +211,38 @@ def _member_row(m: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 (m["role_id"] != "owner") & (SessionState.can_manage | (m["me"] == "yes")),
-                rx.button(
-                    rx.cond(m["me"] == "yes", "Leave", "Remove"),
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=WorkspaceState.remove(m["user_id"]),
-                    aria_label=rx.cond(m["me"] == "yes", "Leave this workspace", "Remove " + m["name"]),
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button(
+                            rx.cond(m["me"] == "yes", "Leave", "Remove"),
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            aria_label=rx.cond(m["me"] == "yes", "Leave this workspace", "Remove " + m["name"]),
+                        ),
+                    ),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title(
+                            rx.cond(m["me"] == "yes", "Leave this workspace?", "Remove " + m["name"] + " from this workspace?")
+                        ),
+                        rx.alert_dialog.description(
+                            rx.cond(
+                                m["me"] == "yes",
+                                "You lose access to its posts and brand voices until someone invites you again.",
+                                "They lose access to its posts and brand voices. What they made stays here.",
+                            )
+                        ),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                            rx.alert_dialog.action(
+                                rx.button(rx.cond(m["me"] == "yes", "Leave", "Remove"), color_scheme="red",
+                                          on_click=WorkspaceState.remove(m["user_id"]))
+                            ),
+                            spacing="2",
+                            justify="end",
+                            margin_top="1em",
+                        ),
+                    ),
                 ),
             )
         ),
@@ -261,7 +287,7 @@ def workspace_page() -> rx.Component:
                         spacing="1",
                     ),
                     submit_button("Send invitation"),
-                    gap="3",
+                    spacing="3",
                     align="end",
                     wrap="wrap",
                     width="100%",
@@ -277,7 +303,7 @@ def workspace_page() -> rx.Component:
             rx.cond(
                 WorkspaceState.invites.length() > 0,
                 rx.vstack(
-                    rx.heading("Pending invitations", size="3"),
+                    rx.heading("Pending invitations", size="3", as_="h3"),
                     rx.foreach(
                         WorkspaceState.invites,
                         lambda i: rx.hstack(

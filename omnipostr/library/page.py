@@ -56,7 +56,7 @@ def filters() -> rx.Component:
         _filter_select("Status", "filter-status", L.status, L.set_status, [("all", "Any status")] + list(STATUS_LABEL.items())),
         _filter_select("Date", "filter-period", L.period, L.set_period, [("all", "Any time")] + [(k, f"Last {v} days") for k, v in PERIODS.items()]),
         rx.cond(L.filtered, rx.button("Clear filters", variant="ghost", size="2", on_click=L.clear_filters, align_self="end")),
-        gap="4",
+        spacing="4",
         wrap="wrap",
         align="end",
         margin_bottom="1.25em",
@@ -189,7 +189,7 @@ def generation_page() -> rx.Component:
     )
     found = rx.vstack(
         page_header("Generation", "", link_button(rx.icon("arrow-left", size=14), "Library", href="/library", variant="ghost", size="2")),
-        rx.flex(rx.heading(G.gen_title, size="6", as_="h2"), rx.spacer(), head_actions, width="100%", wrap="wrap", gap="3", align="center"),
+        rx.flex(rx.heading(G.gen_title, size="6", as_="h2"), rx.spacer(), head_actions, width="100%", wrap="wrap", spacing="3", align="center"),
         rx.cond(
             (G.gen_error != "") & ~G.running,
             rx.callout(G.gen_error, icon="info", color_scheme=rx.cond(G.gen_status == "failed", "red", "amber"), width="100%"),

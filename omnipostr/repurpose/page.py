@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from omnipostr.repurpose.components import cards_grid, platform_badge
 from omnipostr.repurpose.service import TONES
@@ -58,6 +61,16 @@ def _paste_tab() -> rx.Component:
     )
 
 
+def _on_rejected(rejected: rx.Var) -> rx.event.EventSpec:
+    """Send the refused files' names and error codes (the files themselves stay here)."""
+    records = rejected.to(ArrayVar, list[dict[str, Any]])
+    names = records.map(lambda r: r.to(ObjectVar, dict[str, Any])["file"].to(ObjectVar, dict[str, Any])["name"].to(str))
+    codes = records.map(
+        lambda r: r.to(ObjectVar, dict[str, Any])["errors"].to(ArrayVar, list[dict[str, Any]]).map(lambda e: e.to(ObjectVar, dict[str, Any])["code"].to(str)).join(",")
+    )
+    return S.upload_rejected(names, codes)
+
+
 def _upload_tab() -> rx.Component:
     cfg = get_settings()
     mb = cfg.upload_max_bytes // (1024 * 1024)
@@ -75,6 +88,7 @@ def _upload_tab() -> rx.Component:
             multiple=False,
             max_files=1,
             on_drop=S.handle_upload(rx.upload_files(upload_id="source-upload")),
+            on_drop_rejected=_on_rejected,
             border="1px dashed var(--gray-a7)",
             border_radius="var(--radius-4)",
             padding="2em",
@@ -112,9 +126,11 @@ def source_card() -> rx.Component:
                 rx.tabs.trigger("Upload file", value="upload"),
                 rx.tabs.trigger("Import link", value="link"),
             ),
-            rx.tabs.content(_paste_tab(), value="paste", padding_top="1em"),
-            rx.tabs.content(_upload_tab(), value="upload", padding_top="1em"),
-            rx.tabs.content(_link_tab(), value="link", padding_top="1em"),
+            # every panel stays mounted (hidden when inactive), so what was typed in the text
+            # box survives a look at the other tabs
+            rx.tabs.content(_paste_tab(), value="paste", padding_top="1em", force_mount=True, class_name="op-tab-panel"),
+            rx.tabs.content(_upload_tab(), value="upload", padding_top="1em", force_mount=True, class_name="op-tab-panel"),
+            rx.tabs.content(_link_tab(), value="link", padding_top="1em", force_mount=True, class_name="op-tab-panel"),
             value=S.source_tab,
             on_change=S.set_source_tab,
         ),
@@ -149,7 +165,7 @@ def platforms_picker() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.flex(*[_chip(p) for p in platform_choices()], wrap="wrap", gap="2", role="group", aria_label="Platforms"),
+        rx.flex(*[_chip(p) for p in platform_choices()], wrap="wrap", spacing="2", role="group", aria_label="Platforms"),
         _error("platforms"),
         spacing="2",
         width="100%",
@@ -272,7 +288,17 @@ def results() -> rx.Component:
                 width="100%",
                 align="center",
                 wrap="wrap",
-                gap="2",
+                spacing="2",
+            ),
+            rx.cond(
+                S.running,
+                rx.hstack(
+                    rx.progress(value=S.progress_percent, max=100, width="100%", aria_label="Generation progress"),
+                    rx.text(S.finished_count.to_string() + " of " + S.cards.length().to_string() + " ready", size="1", color="gray", white_space="nowrap", aria_live="polite"),
+                    width="100%",
+                    align="center",
+                    spacing="3",
+                ),
             ),
             rx.cond(
                 (S.gen_error != "") & ~S.running,

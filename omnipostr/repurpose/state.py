@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import PurePath
 
 import reflex as rx
 
@@ -24,6 +25,8 @@ from omnipostr.settings import get_settings
 DEFAULT_PLATFORMS = ["x", "linkedin", "instagram", "threads", "bluesky"]
 LANGUAGES = ["English", "Spanish", "French", "German", "Portuguese", "Italian", "Dutch", "Polish", "Japanese", "Korean", "Chinese"]
 ACTIVE = ("queued", "running")
+# the composer's error slots (see page.py); other fields' messages go to "form"
+SHOWN_ERRORS = ("text", "platforms", "link", "restricted", "quota", "form")
 
 
 def _meter_text(m: Meter) -> str:
@@ -291,6 +294,14 @@ class CardsState(SessionState):
         return rx.toast.success("Post deleted.")
 
     @rx.var
+    def finished_count(self) -> int:
+        return sum(1 for c in self.cards if c.status in ("done", "failed"))
+
+    @rx.var
+    def progress_percent(self) -> int:
+        return int(100 * self.finished_count / len(self.cards)) if self.cards else 0
+
+    @rx.var
     def failed_count(self) -> int:
         return sum(1 for c in self.cards if c.status == "failed")
 
@@ -471,6 +482,12 @@ class ComposerState(CardsState):
         return rx.toast.success(f"Read {got.words:,} words from {name}.")
 
     @rx.event
+    def upload_rejected(self, names: list[str], codes: list[str]):
+        """The file picker refused the file (its type, or more than one file): say why, as
+        the server would, instead of the picker's generic notice."""
+        self.errors = {"upload": rejected_upload_message(names, codes)}
+
+    @rx.event
     async def import_link(self):
         actor = await self._actor()
         if actor is None:
@@ -603,7 +620,12 @@ class ComposerState(CardsState):
         try:
             gen = await db.run(service.start_generation, actor, req, engine=engine.name, model=engine.model)
         except ComposeError as e:
-            self.errors = {e.field or "form": e.message}
+            # a message goes where the page shows it; one about a field without a place of
+            # its own (a brand voice deleted meanwhile) goes above the Generate button
+            field = e.field if e.field in SHOWN_ERRORS else "form"
+            self.errors = {field: e.message}
+            if field == "text":
+                self.source_tab = "paste"  # the text box shows it
             self.starting = False
             await self._refresh_side(actor)
             return None
@@ -632,6 +654,22 @@ class ComposerState(CardsState):
         self.editing = 0
         self._clear_source()
         return rx.call_script("window.history.replaceState(null, '', '/app')")
+
+
+SUPPORTED_FILES = "OmniPostr reads .txt, .md, .html, .docx and .pdf files"
+
+
+def rejected_upload_message(names: list[str], codes: list[str]) -> str:
+    """The message for files the upload's picker refused: their names and react-dropzone's
+    error codes (``file-invalid-type``, ``too-many-files``, ...)."""
+    names = [str(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    codes = [str(c) for c in codes] if isinstance(codes, list) else []
+    if len(names) > 1 or any("too-many-files" in c for c in codes):
+        return "Upload one file at a time."
+    ext = PurePath(names[0].replace("\\", "/")).suffix.lower() if names else ""
+    if ext and ext not in extract.SUPPORTED_EXTENSIONS:
+        return f"{SUPPORTED_FILES}; this one is {ext[:20]}."
+    return f"{SUPPORTED_FILES}."
 
 
 def platform_choices() -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ that the composer passes to the engine."""
 from __future__ import annotations
 
 import json
+import re
 
 import reflex as rx
 
@@ -15,11 +16,19 @@ from omnipostr.repurpose.service import ComposeError, NotFound
 from omnipostr.ui.components import empty_state, field, section, submit_button
 
 SAMPLE_SEPARATOR = "\n---\n"
+_SEPARATOR_LINE = re.compile(r"^[ \t]*-{3,}[ \t]*$", re.MULTILINE)
+
+
+def split_samples(text: str) -> list[str]:
+    """Sample posts from the text box: separated by a line of three or more dashes (spaces
+    around them and Windows line ends allowed)."""
+    return [x.strip() for x in _SEPARATOR_LINE.split(text.replace("\r\n", "\n")) if x.strip()]
 
 
 class VoicesState(SessionState):
     voices: list[dict[str, str]] = []
     editing_id: str = ""
+    editing_name: str = ""
     form_name: str = ""
     form_description: str = ""
     form_samples: str = ""
@@ -51,6 +60,7 @@ class VoicesState(SessionState):
 
     def _reset_form(self) -> None:
         self.editing_id = ""
+        self.editing_name = ""
         self.form_name = ""
         self.form_description = ""
         self.form_samples = ""
@@ -63,6 +73,7 @@ class VoicesState(SessionState):
         if v is None:
             return
         self.editing_id = voice_id
+        self.editing_name = v["name"]
         self.form_name = v["name"]
         self.form_description = v["description"]
         self.form_samples = v["samples"]
@@ -78,7 +89,7 @@ class VoicesState(SessionState):
         actor = await self._actor()
         if actor is None:
             return self._login_redirect()
-        samples = [x for x in str(form.get("voice_samples", "")).split("\n---\n")]
+        samples = split_samples(str(form.get("voice_samples", "")))
         try:
             await db.run(
                 service.save_voice, actor, name=str(form.get("voice_name", "")),
@@ -120,12 +131,29 @@ def _voice_row(v: dict) -> rx.Component:
                 flex="1",
             ),
             rx.button("Edit", size="1", variant="soft", on_click=VoicesState.edit(v["id"]), aria_label="Edit " + v["name"]),
-            rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=VoicesState.delete(v["id"]), aria_label="Delete " + v["name"]),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(
+                    rx.button("Delete", size="1", variant="soft", color_scheme="red", aria_label="Delete " + v["name"]),
+                ),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Delete the brand voice " + v["name"] + "?"),
+                    rx.alert_dialog.description("Your team can no longer write in it. Posts already written keep their words."),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                        rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=VoicesState.delete(v["id"]))),
+                        spacing="2",
+                        justify="end",
+                        margin_top="1em",
+                    ),
+                ),
+            ),
             align="start",
             width="100%",
             spacing="2",
         ),
         width="100%",
+        role="article",
+        aria_label=v["name"],
     )
 
 
@@ -147,6 +175,10 @@ def voices_page() -> rx.Component:
             "",
             rx.form(
                 rx.vstack(
+                    rx.cond(
+                        S.editing_id != "",
+                        rx.callout("Editing “" + S.editing_name + "”. Save to change it, or cancel.", icon="pencil", size="1", role="status"),
+                    ),
                     field("Name", "voice_name", default_value=S.form_name, error=S.errors.get("voice_name", ""), max_length=100),
                     rx.el.label("Description", html_for="field-voice_description", class_name="op-label"),
                     rx.text_area(id="field-voice_description", name="voice_description", default_value=S.form_description,

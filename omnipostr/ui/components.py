@@ -84,7 +84,7 @@ def form_notice(message: rx.Var) -> rx.Component:
 def page_header(title: str, subtitle: str = "", *actions: rx.Component) -> rx.Component:
     return rx.flex(
         rx.vstack(
-            rx.heading(title, size="7", weight="bold"),
+            rx.heading(title, size="7", weight="bold", as_="h1"),
             rx.text(subtitle, color="gray", size="3") if subtitle else rx.fragment(),
             spacing="1",
         ),
@@ -93,7 +93,7 @@ def page_header(title: str, subtitle: str = "", *actions: rx.Component) -> rx.Co
         width="100%",
         align="end",
         wrap="wrap",
-        gap="3",
+        spacing="3",
         margin_bottom="1.5em",
     )
 
@@ -102,7 +102,7 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
     return rx.center(
         rx.vstack(
             rx.box(rx.icon(icon, size=28), class_name="op-empty-icon"),
-            rx.heading(title, size="4"),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(text, color="gray", align="center", max_width="32em"),
             rx.hstack(*actions, spacing="2", margin_top="0.5em") if actions else rx.fragment(),
             align="center",
@@ -127,7 +127,7 @@ def section(title: str, description: str, *children: rx.Component) -> rx.Compone
 def _section_card(title: str, description: str, *children: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(title, size="4"),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(description, color="gray", size="2") if description else rx.fragment(),
             *children,
             spacing="3",

@@ -35,7 +35,7 @@ def landing_page() -> rx.Component:
                 rx.badge("Claude inside · or fully offline", size="2", variant="soft", radius="full"),
                 rx.heading(
                     "One article in. Every post out.",
-                    size="9",
+                    size=rx.breakpoints(initial="8", sm="9"),
                     as_="h1",
                     margin_top="0.6em",
                 ),

@@ -36,7 +36,8 @@ def logo(size: str = "5") -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.box(rx.icon("sparkles", size=18, color="white"), class_name="op-logo-mark"),
-            rx.heading("OmniPostr", size=size, weight="bold"),
+            # the wordmark, not a heading: each page's own title is its one h1
+            rx.text("OmniPostr", size=size, weight="bold", as_="span", class_name="op-wordmark"),
             align="center",
             spacing="2",
         ),
@@ -50,7 +51,8 @@ def logo(size: str = "5") -> rx.Component:
 def _nav_link(item: NavItem) -> rx.Component:
     path = rx.State.router.url.path
     section = "/" + item.href.strip("/").split("/")[0]
-    active = (path == item.href) if section == "/app" else path.startswith(section)
+    # the router's path may carry a trailing slash (/app/?welcome=1)
+    active = ((path == item.href) | (path == item.href + "/")) if section == "/app" else path.startswith(section)
     return rx.link(
         rx.hstack(rx.icon(item.icon, size=18), rx.text(item.label, size="3"), align="center", spacing="3"),
         href=item.href,
@@ -127,7 +129,7 @@ def sidebar_content() -> rx.Component:
     return rx.vstack(
         logo(),
         workspace_switcher(),
-        rx.el.nav(rx.vstack(*_nav_items(), spacing="1", width="100%"), aria_label="Main", width="100%"),
+        rx.el.nav(rx.vstack(*_nav_items(), spacing="1", width="100%", align="stretch"), aria_label="Main", width="100%"),
         rx.spacer(),
         rx.separator(),
         user_menu(),
@@ -152,7 +154,12 @@ def app_layout(*children: rx.Component) -> rx.Component:
                 rx.drawer.overlay(),
                 rx.drawer.portal(
                     rx.drawer.content(
-                        rx.box(sidebar_content(), padding="1.25em", height="100%"),
+                        rx.drawer.title("Menu", class_name="sr-only"),
+                        rx.drawer.close(
+                            rx.icon_button(rx.icon("x", size=18), variant="ghost", color_scheme="gray", aria_label="Close menu"),
+                            class_name="op-drawer-close",
+                        ),
+                        rx.box(sidebar_content(), padding="1.25em", height="100%", width="100%"),
                         class_name="op-drawer",
                     )
                 ),
@@ -179,13 +186,14 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
             logo(),
             rx.spacer(),
             rx.hstack(
-                rx.link("Privacy", href="/privacy", color="gray", size="2"),
+                # on a phone the footer's link is enough: the header keeps to one line
+                rx.link("Privacy", href="/privacy", color="gray", size="2", class_name="op-wide-only"),
                 rx.cond(
                     SessionState.signed_in,
-                    link_button("Open app", size="2", href="/app"),
+                    link_button("Open app", size=rx.breakpoints(initial="1", sm="2"), href="/app"),
                     rx.hstack(
-                        link_button("Sign in", variant="soft", size="2", href="/login"),
-                        link_button("Get started", size="2", href="/signup"),
+                        link_button("Sign in", variant="soft", size=rx.breakpoints(initial="1", sm="2"), href="/login"),
+                        link_button("Get started", size=rx.breakpoints(initial="1", sm="2"), href="/signup"),
                         spacing="2",
                     ),
                 ),
@@ -196,7 +204,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
                     color_scheme="gray",
                     aria_label="Switch light or dark theme",
                 ),
-                spacing="4",
+                spacing=rx.breakpoints(initial="2", sm="4"),
                 align="center",
             ),
             class_name="op-public-header",
@@ -230,7 +238,7 @@ def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Componen
                 width="100%",
                 align="stretch",
             ),
-            size="4",
+            size=rx.breakpoints(initial="3", sm="4"),
             width="100%",
         ),
         narrow=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +78,34 @@ def claude_app(smtp, fake_claude, tmp_path_factory) -> Iterator[LiveApp]:
     stop_app(app.proc)
 
 
+@pytest.fixture(scope="module")
+def private_urls_app(smtp, tmp_path_factory) -> Iterator[LiveApp]:
+    """The app allowed to import links from loopback and private addresses (the article
+    server of the URL-import tests runs on 127.0.0.1)."""
+    app = start_app({**_smtp_env(smtp), "OMNIPOSTR_ALLOW_PRIVATE_URLS": "true"}, tmp_path_factory.mktemp("private-urls-app"))
+    yield app
+    stop_app(app.proc)
+
+
+@pytest.fixture(scope="module")
+def mailless_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """The app as ``make run`` starts it with nothing configured: no SMTP server, so mail stays
+    in the app and the development mailbox at /dev/mail shows it."""
+    app = start_app({"OMNIPOSTR_SMTP_HOST": ""}, tmp_path_factory.mktemp("mailless-app"))
+    yield app
+    stop_app(app.proc)
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where tests save the screenshots people look at: $OMNIPOSTR_SCREENSHOT_DIR, or a
+    temporary folder."""
+    folder = os.environ.get("OMNIPOSTR_SCREENSHOT_DIR")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _clear_mail(smtp):
     smtp.clear()
@@ -85,8 +114,9 @@ def _clear_mail(smtp):
 
 @pytest.fixture
 def app(request) -> LiveApp:
-    """Whichever app the test asked for (``live_app`` or ``claude_app``)."""
-    for name in ("claude_app", "live_app"):
+    """Whichever app the test asked for (``live_app``, ``claude_app``, ``private_urls_app`` or
+    ``mailless_app``)."""
+    for name in ("claude_app", "private_urls_app", "mailless_app", "live_app"):
         if name in request.fixturenames:
             return request.getfixturevalue(name)
     return request.getfixturevalue("live_app")

@@ -1,0 +1,154 @@
+"""What a new user meets with ``make run`` and nothing configured: the landing page, sign-up
+with the confirmation mail in the development mailbox, the composer; the privacy policy;
+pages that load nothing from anyone else; links to private addresses refused; a phone.
+
+The module's app runs on the embedded defaults with no SMTP server (mail stays in the app)
+and private addresses refused, as ``make run`` starts it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+PUBLIC_PAGES = ["/", "/signup", "/login", "/reset", "/privacy"]
+SIGNED_IN_PAGES = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices"]
+
+
+class Requests:
+    """Every request and websocket a page opens, by origin."""
+
+    def __init__(self, page: Page):
+        self.urls: list[str] = []
+        page.on("request", lambda r: self.urls.append(r.url))
+        page.on("websocket", lambda ws: self.urls.append(ws.url))
+
+    def foreign(self, app_url: str) -> list[str]:
+        own = urlsplit(app_url)
+        out = []
+        for url in self.urls:
+            u = urlsplit(url)
+            if u.scheme in ("data", "blob"):
+                continue
+            if (u.hostname, u.port) != (own.hostname, own.port) or u.scheme not in ("http", "https", "ws", "wss"):
+                out.append(url)
+        return out
+
+
+def sign_up_with_dev_mailbox(page: Page, *, email: str, name: str = "Nia New", team: str = "Nia Makes") -> None:
+    """Sign up and confirm through the development mailbox, as a person does with `make run`."""
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Team or company name").fill(team)
+    page.get_by_label("I am 16 years of age or older.").check()
+    page.get_by_label("I have read and accept the privacy policy.").check()
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("status")).to_contain_text(f"We sent a link to {email}.")
+    page.get_by_role("link", name="open the development mailbox").click()
+    page.wait_for_url(re.compile(r".*/dev/mail$"))
+    mail = page.get_by_role("article").filter(has_text=f"To: {email}")
+    expect(mail).to_have_count(1, timeout=15_000)
+    expect(mail.get_by_role("heading")).to_have_text("Confirm your email address for OmniPostr")
+    mail.get_by_role("link", name="Open the link in this email").click()
+    page.wait_for_url(re.compile(r".*/app/?(\?.*)?$"))
+    expect(page.get_by_role("heading", name="Compose", level=1)).to_be_visible()
+
+
+@pytest.mark.promise("NOT-2")
+def test_landing_sign_up_through_the_development_mailbox_to_the_composer(page: Page, mailless_app, shots):
+    requests = Requests(page)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="One article in. Every post out.", level=1)).to_be_visible()
+    page.screenshot(path=str(shots / "first-landing.png"), full_page=True)
+    page.get_by_role("link", name="Start free").click()
+    page.wait_for_url(re.compile(r".*/signup/?$"))
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    expect(page.get_by_role("link", name="open the development mailbox")).to_have_count(0)
+
+    sign_up_with_dev_mailbox(page, email="nia@example.com")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_visible()
+    expect(nav.get_by_role("link", name="Compose")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_text("nia@example.com")).to_be_visible()
+    page.screenshot(path=str(shots / "first-composer.png"))
+
+    # the signed-in pages load nothing from elsewhere either
+    for path in SIGNED_IN_PAGES:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert requests.urls and not requests.foreign(mailless_app.url), requests.foreign(mailless_app.url)
+
+
+@pytest.mark.promise("NOT-2")
+def test_public_pages_load_only_the_apps_own_origin_and_the_policy_renders(page: Page, mailless_app, shots):
+    requests = Requests(page)
+    for path in PUBLIC_PAGES:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.wait_for_load_state("networkidle")
+    foreign = requests.foreign(mailless_app.url)
+    assert len(requests.urls) > len(PUBLIC_PAGES) and not foreign, foreign
+
+    page.goto("/privacy")
+    expect(page.get_by_role("heading", name="OmniPostr Privacy Policy", level=1)).to_be_visible()
+    for heading in ("1. Introduction", "5. How We Process Your Content", "10. Cookies and Tracking", "16. Contact Us"):
+        expect(page.get_by_role("heading", name=heading, level=2)).to_be_visible()
+    expect(page.get_by_role("listitem").first).to_be_visible()
+    page.screenshot(path=str(shots / "first-privacy.png"))
+
+
+def test_links_to_private_addresses_are_refused_by_default(page: Page, mailless_app):
+    page.goto("/signup")
+    sign_up_with_dev_mailbox(page, email="ivy@example.com", name="Ivy")
+    page.get_by_label("Your article or script").fill("A draft that stays.")
+    page.get_by_role("tab", name="Import link").click()
+    for url in ("http://127.0.0.1:1/", "http://169.254.169.254/latest/meta-data/", "http://localhost:8080/admin"):
+        page.get_by_label("Article address").fill(url)
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_role("alert")).to_have_text("OmniPostr does not fetch private or local network addresses.")
+    page.get_by_role("tab", name="Paste").click()
+    expect(page.get_by_label("Your article or script")).to_have_value("A draft that stays.")
+
+
+def test_on_a_phone_the_sidebar_is_a_menu(new_page, mailless_app, shots):
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto("/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the landing page is wider than the phone"
+    page.screenshot(path=str(shots / "phone-landing.png"))
+    page.get_by_role("link", name="Start free").click()
+    sign_up_with_dev_mailbox(page, email="pia@example.com", name="Pia Phone")
+
+    # the sidebar is gone; the top bar has a menu button that opens it as a drawer
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    menu = page.get_by_role("button", name="Open menu")
+    expect(menu).to_be_visible()
+    page.screenshot(path=str(shots / "phone-composer.png"))
+    menu.click()
+    drawer = page.get_by_role("dialog", name="Menu")
+    expect(drawer.get_by_role("navigation", name="Main")).to_be_visible()
+    expect(drawer.get_by_text("Pia Phone")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('[role=dialog]').getBoundingClientRect().left >= 0")  # slid in
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "phone-drawer.png"))
+    drawer.get_by_role("button", name="Close menu").click()
+    expect(drawer).to_be_hidden()
+
+    menu.click()
+    drawer.get_by_role("link", name="Settings").click()
+    page.wait_for_url(re.compile(r".*/settings/profile$"))
+    expect(page.get_by_role("dialog", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    for path in ["/app", "/settings/profile", "/settings/workspace", "/settings/security", "/library"]:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+    page.screenshot(path=str(shots / "phone-library.png"))
