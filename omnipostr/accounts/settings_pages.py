@@ -8,6 +8,7 @@ from omnipostr.accounts.settings_state import ProfileState, SecurityState, Works
 from omnipostr.accounts.state import SessionState
 from omnipostr.ui.components import (
     checkbox_field,
+    confirm_dialog,
     field,
     form_notice,
     link_button,
@@ -211,38 +212,22 @@ def _member_row(m: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 (m["role_id"] != "owner") & (SessionState.can_manage | (m["me"] == "yes")),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button(
-                            rx.cond(m["me"] == "yes", "Leave", "Remove"),
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            aria_label=rx.cond(m["me"] == "yes", "Leave this workspace", "Remove " + m["name"]),
-                        ),
+                confirm_dialog(
+                    rx.button(
+                        rx.cond(m["me"] == "yes", "Leave", "Remove"),
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label=rx.cond(m["me"] == "yes", "Leave this workspace", "Remove " + m["name"]),
                     ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title(
-                            rx.cond(m["me"] == "yes", "Leave this workspace?", "Remove " + m["name"] + " from this workspace?")
-                        ),
-                        rx.alert_dialog.description(
-                            rx.cond(
-                                m["me"] == "yes",
-                                "You lose access to its posts and brand voices until someone invites you again.",
-                                "They lose access to its posts and brand voices. What they made stays here.",
-                            )
-                        ),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                            rx.alert_dialog.action(
-                                rx.button(rx.cond(m["me"] == "yes", "Leave", "Remove"), color_scheme="red",
-                                          on_click=WorkspaceState.remove(m["user_id"]))
-                            ),
-                            spacing="2",
-                            justify="end",
-                            margin_top="1em",
-                        ),
+                    rx.cond(m["me"] == "yes", "Leave this workspace?", "Remove " + m["name"] + " from this workspace?"),
+                    rx.cond(
+                        m["me"] == "yes",
+                        "You lose access to its posts and brand voices until someone invites you again.",
+                        "They lose access to its posts and brand voices. What they made stays here.",
                     ),
+                    rx.cond(m["me"] == "yes", "Leave", "Remove"),
+                    WorkspaceState.remove(m["user_id"]),
                 ),
             )
         ),

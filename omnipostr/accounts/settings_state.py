@@ -18,10 +18,9 @@ class ProfileState(SessionState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
+        res = await self._enter()
         if res is None:
             return self._login_redirect()
-        await self._fill(res)
         self.name = res.user.name
         self.marketing = res.user.marketing_opt_in
         self.errors = {}
@@ -89,10 +88,9 @@ class SecurityState(SessionState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
-        if res is None or res.actor is None:
+        res = await self._enter()
+        if res is None:
             return self._login_redirect()
-        await self._fill(res)
         self.errors = {}
         await self._load_sessions(res.actor)
 
@@ -177,10 +175,9 @@ class WorkspaceState(SessionState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
-        if res is None or res.actor is None:
+        res = await self._enter()
+        if res is None:
             return self._login_redirect()
-        await self._fill(res)
         self.errors = {}
         self.ws_name = res.workspace.name if res.workspace else ""
         await self._load_all(res.actor)
@@ -198,7 +195,7 @@ class WorkspaceState(SessionState):
             return
         self.ws_name = ws.name
         self.workspace_name = ws.name
-        await self._fill(await self._resolve())
+        await self._enter()
         return rx.toast.success("Workspace renamed.")
 
     @rx.event

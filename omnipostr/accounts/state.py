@@ -77,6 +77,16 @@ class SessionState(rx.State):
             return None
         return res.actor
 
+    async def _enter(self) -> service.Resolved | None:
+        """For a page's on_load: the signed-in member, with the display vars filled; None
+        (and the vars cleared) when nobody is signed in or the member has no workspace."""
+        res = await self._resolve()
+        if res is None or res.actor is None:
+            self._clear()
+            return None
+        await self._fill(res)
+        return res
+
     def _clear(self) -> None:
         self.signed_in = False
         self.user_name = ""
@@ -117,12 +127,10 @@ class SessionState(rx.State):
     @rx.event
     async def require_login(self):
         """on_load of every page behind sign-in."""
-        res = await self._resolve()
+        res = await self._enter()
         self.session_checked = True
         if res is None:
-            self._clear()
             return self._login_redirect()
-        await self._fill(res)
 
     @rx.event
     async def switch_workspace(self, workspace_id: str):

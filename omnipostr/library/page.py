@@ -7,7 +7,7 @@ import reflex as rx
 from omnipostr.library.state import PERIODS, STATUS_LABEL, GenerationState, LibraryState
 from omnipostr.repurpose import platforms
 from omnipostr.repurpose.components import cards_grid
-from omnipostr.ui.components import empty_state, link_button, page_header
+from omnipostr.ui.components import confirm_dialog, empty_state, link_button, page_header
 from omnipostr.ui.layout import app_layout
 
 L = LibraryState
@@ -134,17 +134,12 @@ def library_page() -> rx.Component:
 def generation_page() -> rx.Component:
     head_actions = rx.hstack(
         rx.cond(G.source_kept, rx.button(rx.icon("copy-plus", size=14), "Reuse in composer", size="2", on_click=G.reuse)),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=14), "Delete generation", size="2", variant="soft", color_scheme="red")),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Delete this generation?"),
-                rx.alert_dialog.description("Its posts and its original text are deleted. This cannot be undone."),
-                rx.hstack(
-                    rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                    rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=G.delete_generation)),
-                    spacing="2", justify="end", margin_top="1em",
-                ),
-            ),
+        confirm_dialog(
+            rx.button(rx.icon("trash-2", size=14), "Delete generation", size="2", variant="soft", color_scheme="red"),
+            "Delete this generation?",
+            "Its posts and its original text are deleted. This cannot be undone.",
+            "Delete",
+            G.delete_generation,
         ),
         spacing="2",
         wrap="wrap",
@@ -158,17 +153,12 @@ def generation_page() -> rx.Component:
                     G.source_kept,
                     rx.hstack(
                         rx.button(rx.cond(G.show_source, "Hide text", "Show text"), size="1", variant="ghost", on_click=G.toggle_source),
-                        rx.alert_dialog.root(
-                            rx.alert_dialog.trigger(rx.button("Delete original text", size="1", variant="ghost", color_scheme="red")),
-                            rx.alert_dialog.content(
-                                rx.alert_dialog.title("Delete the original text?"),
-                                rx.alert_dialog.description("The posts stay in your library. The text itself is gone for good."),
-                                rx.hstack(
-                                    rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                                    rx.alert_dialog.action(rx.button("Delete text", color_scheme="red", on_click=G.delete_source)),
-                                    spacing="2", justify="end", margin_top="1em",
-                                ),
-                            ),
+                        confirm_dialog(
+                            rx.button("Delete original text", size="1", variant="ghost", color_scheme="red"),
+                            "Delete the original text?",
+                            "The posts stay in your library. The text itself is gone for good.",
+                            "Delete text",
+                            G.delete_source,
                         ),
                         spacing="2",
                     ),

@@ -79,11 +79,9 @@ class LibraryState(SessionState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
-        if res is None or res.actor is None:
-            self._clear()
+        res = await self._enter()
+        if res is None:
             return self._login_redirect()
-        await self._fill(res)
         self.cursor = ""
         self.cursor_stack = []
         await self._fetch()
@@ -163,11 +161,9 @@ class GenerationState(CardsState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
-        if res is None or res.actor is None:
-            self._clear()
+        res = await self._enter()
+        if res is None:
             return self._login_redirect()
-        await self._fill(res)
         actor = res.actor
         raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
         if not raw.isdigit():

@@ -8,6 +8,7 @@ import reflex as rx
 
 from omnipostr.accounts.state import SessionState
 from omnipostr.repurpose.cards import Card, Meter
+from omnipostr.ui.components import confirm_dialog
 
 LEVEL_COLOR = {"ok": "green", "near": "amber", "over": "red"}
 
@@ -186,22 +187,13 @@ def _actions(S, card: Card) -> rx.Component:
                       on_click=S.rewrite_grounded(card.variant_id), aria_label="Rewrite " + card.name + " post grounded in the source"),
         ),
         rx.spacer(),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(
-                rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                               aria_label="Delete " + card.name + " post"),
-            ),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Delete this " + card.name + " post?"),
-                rx.alert_dialog.description("It is removed from the library. This cannot be undone."),
-                rx.hstack(
-                    rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                    rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.delete_variant(card.variant_id))),
-                    spacing="2",
-                    justify="end",
-                    margin_top="1em",
-                ),
-            ),
+        confirm_dialog(
+            rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
+                           aria_label="Delete " + card.name + " post"),
+            "Delete this " + card.name + " post?",
+            "It is removed from the library. This cannot be undone.",
+            "Delete",
+            S.delete_variant(card.variant_id),
         ),
         spacing="2",
         width="100%",

@@ -386,11 +386,9 @@ class ComposerState(CardsState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
-        if res is None or res.actor is None:
-            self._clear()
+        res = await self._enter()
+        if res is None:
             return self._login_redirect()
-        await self._fill(res)
         actor = res.actor
         self.errors = {}
         await self._refresh_side(actor)

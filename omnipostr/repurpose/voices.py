@@ -13,7 +13,7 @@ from omnipostr.accounts.settings_pages import register_settings_tab, settings_fr
 from omnipostr.accounts.state import SessionState
 from omnipostr.repurpose import service
 from omnipostr.repurpose.service import ComposeError, NotFound
-from omnipostr.ui.components import empty_state, field, section, submit_button
+from omnipostr.ui.components import confirm_dialog, empty_state, field, section, submit_button
 
 SAMPLE_SEPARATOR = "\n---\n"
 _SEPARATOR_LINE = re.compile(r"^[ \t]*-{3,}[ \t]*$", re.MULTILINE)
@@ -50,11 +50,9 @@ class VoicesState(SessionState):
 
     @rx.event
     async def load(self):
-        res = await self._resolve()
-        if res is None or res.actor is None:
-            self._clear()
+        res = await self._enter()
+        if res is None:
             return self._login_redirect()
-        await self._fill(res)
         self._reset_form()
         await self._reload(res.actor)
 
@@ -131,21 +129,12 @@ def _voice_row(v: dict) -> rx.Component:
                 flex="1",
             ),
             rx.button("Edit", size="1", variant="soft", on_click=VoicesState.edit(v["id"]), aria_label="Edit " + v["name"]),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.button("Delete", size="1", variant="soft", color_scheme="red", aria_label="Delete " + v["name"]),
-                ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete the brand voice " + v["name"] + "?"),
-                    rx.alert_dialog.description("Your team can no longer write in it. Posts already written keep their words."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=VoicesState.delete(v["id"]))),
-                        spacing="2",
-                        justify="end",
-                        margin_top="1em",
-                    ),
-                ),
+            confirm_dialog(
+                rx.button("Delete", size="1", variant="soft", color_scheme="red", aria_label="Delete " + v["name"]),
+                "Delete the brand voice " + v["name"] + "?",
+                "Your team can no longer write in it. Posts already written keep their words.",
+                "Delete",
+                VoicesState.delete(v["id"]),
             ),
             align="start",
             width="100%",

@@ -82,6 +82,16 @@ def workspace_switcher() -> rx.Component:
     )
 
 
+def theme_toggle() -> rx.Component:
+    return rx.icon_button(
+        rx.color_mode_cond(light=rx.icon("moon", size=16), dark=rx.icon("sun", size=16)),
+        on_click=rx.toggle_color_mode,
+        variant="ghost",
+        color_scheme="gray",
+        aria_label="Switch light or dark theme",
+    )
+
+
 def sign_out_button(label: str = "Sign out") -> rx.Component:
     """Signs out with a real POST: the server clears the HttpOnly cookie and the page reloads."""
     return rx.button(
@@ -104,13 +114,7 @@ def user_menu() -> rx.Component:
             min_width="0",
             flex="1",
         ),
-        rx.icon_button(
-            rx.color_mode_cond(light=rx.icon("moon", size=16), dark=rx.icon("sun", size=16)),
-            on_click=rx.toggle_color_mode,
-            variant="ghost",
-            color_scheme="gray",
-            aria_label="Switch light or dark theme",
-        ),
+        theme_toggle(),
         align="center",
         spacing="2",
         width="100%",
@@ -197,13 +201,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
                         spacing="2",
                     ),
                 ),
-                rx.icon_button(
-                    rx.color_mode_cond(light=rx.icon("moon", size=16), dark=rx.icon("sun", size=16)),
-                    on_click=rx.toggle_color_mode,
-                    variant="ghost",
-                    color_scheme="gray",
-                    aria_label="Switch light or dark theme",
-                ),
+                theme_toggle(),
                 spacing=rx.breakpoints(initial="2", sm="4"),
                 align="center",
             ),

@@ -193,7 +193,7 @@ def test_workspace_rename_invite_withdraw_roles_and_removal(page: Page, new_page
     members.get_by_role("button", name="Remove Max Member").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("Remove Max Member from this workspace?")
-    dialog.get_by_role("button", name="Cancel").click()
+    dialog.get_by_role("button", name="Keep it").click()
     expect(members.get_by_role("row")).to_have_count(3)
     members.get_by_role("button", name="Remove Max Member").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Remove").click()
