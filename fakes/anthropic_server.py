@@ -55,7 +55,6 @@ import math
 import random
 import secrets
 import signal
-import socket
 import string
 import threading
 import time
@@ -63,12 +62,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from fakes.loopback import LoopbackServer
 from omnipostr.repurpose.engines import prompting
 from omnipostr.repurpose.engines.offline import build_variant
 
@@ -205,7 +204,10 @@ _quiet = _QuietDrops()
 # --- the server -----------------------------------------------------------------------------
 
 
-class FakeAnthropic:
+class FakeAnthropic(LoopbackServer):
+    thread_name = "fake-anthropic"
+    _log_filter = _quiet
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -240,69 +242,13 @@ class FakeAnthropic:
         self._answered = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._init_server()
         self.app = self._build_app()
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def start(self) -> FakeAnthropic:
-        if self._thread is not None:
-            return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        logging.getLogger("uvicorn.error").addFilter(_quiet)
-        config = uvicorn.Config(
-            self._asgi,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            interface="asgi3",
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=1,
-            timeout_keep_alive=30,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-
-        def run() -> None:
-            asyncio.run(server.serve(sockets=[sock]))
-
-        self._thread = threading.Thread(target=run, name="fake-anthropic", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Anthropic server did not start")
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(5)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeAnthropic:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _asgi_app(self):
+        return self._asgi
 
     # --- knobs ----------------------------------------------------------------------------
 

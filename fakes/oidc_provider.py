@@ -43,7 +43,6 @@ Run it for demos::
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import copy
 import hashlib
@@ -51,20 +50,20 @@ import logging
 import re
 import secrets
 import signal
-import socket
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from fakes.loopback import LoopbackServer
 
 __all__ = ["FAULTS", "FakeOIDCProvider", "ProviderUser", "RecordedRequest"]
 
@@ -154,7 +153,10 @@ def _with_params(uri: str, params: dict[str, str]) -> str:
     return uri + ("&" if "?" in uri else "?") + urlencode(params)
 
 
-class FakeOIDCProvider:
+class FakeOIDCProvider(LoopbackServer):
+    thread_name = "fake-oidc"
+    _log_filter = _QuietDrops()
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -187,16 +189,10 @@ class FakeOIDCProvider:
         self._requests: list[RecordedRequest] = []
         self._key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
         self._rogue_key = RSAKey.generate_key(2048, parameters={"kid": self._key.kid, "alg": "RS256"})
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._init_server()
         self.app = self._build_app()
 
     # --- lifecycle ----------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     @property
     def issuer(self) -> str:
@@ -219,56 +215,8 @@ class FakeOIDCProvider:
             "OMNIPOSTR_GITHUB_API_URL": f"{self.base_url}/github/api",
         }
 
-    def start(self) -> FakeOIDCProvider:
-        if self._thread is not None:
-            return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-
-        def run() -> None:
-            asyncio.run(server.serve(sockets=[sock]))
-
-        self._thread = threading.Thread(target=run, name="fake-oidc", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake sign-in provider did not start")
-            time.sleep(0.005)
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(5)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeOIDCProvider:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _asgi_app(self):
+        return self.app
 
     # --- knobs and the request log ------------------------------------------------------------
 
