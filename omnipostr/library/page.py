@@ -7,7 +7,13 @@ import reflex as rx
 from omnipostr.library.state import PERIODS, STATUS_LABEL, GenerationState, LibraryState
 from omnipostr.repurpose import platforms
 from omnipostr.repurpose.components import cards_grid
-from omnipostr.ui.components import confirm_dialog, empty_state, link_button, page_header
+from omnipostr.ui.components import (
+    confirm_dialog,
+    empty_state,
+    labelled_select,
+    link_button,
+    page_header,
+)
 from omnipostr.ui.layout import app_layout
 
 L = LibraryState
@@ -22,17 +28,8 @@ def _status_badge(status, label) -> rx.Component:
 
 
 def _filter_select(label: str, id_: str, value, on_change, items: list[tuple[str, str]]) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(label, html_for=id_, class_name="op-label op-small"),
-        rx.select.root(
-            rx.select.trigger(id=id_, aria_label=label, min_width="150px"),
-            rx.select.content(*[rx.select.item(t, value=v) for v, t in items]),
-            value=value,
-            on_change=on_change,
-            size="2",
-        ),
-        spacing="1",
-    )
+    options = [rx.select.item(t, value=v) for v, t in items]
+    return labelled_select(label, id_, value, on_change, options, small=True, min_width="150px")
 
 
 def filters() -> rx.Component:

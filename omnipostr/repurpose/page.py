@@ -11,7 +11,7 @@ from omnipostr.repurpose.components import cards_grid, platform_badge
 from omnipostr.repurpose.service import TONES
 from omnipostr.repurpose.state import LANGUAGES, ComposerState, platform_choices
 from omnipostr.settings import get_settings
-from omnipostr.ui.components import link_button, page_header
+from omnipostr.ui.components import labelled_select, link_button, page_header
 from omnipostr.ui.layout import app_layout
 
 S = ComposerState
@@ -173,21 +173,11 @@ def platforms_picker() -> rx.Component:
 
 
 def _select(label: str, id_: str, value, on_change, items: list[tuple[str, str]] | rx.Var) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(label, html_for=id_, class_name="op-label"),
-        rx.select.root(
-            rx.select.trigger(id=id_, width="100%", aria_label=label),
-            rx.select.content(
-                *[rx.select.item(text, value=val) for val, text in items]
-                if isinstance(items, list)
-                else [rx.select.item("No brand voice", value="none"), rx.foreach(items, lambda v: rx.select.item(v["name"], value=v["id"]))]
-            ),
-            value=value,
-            on_change=on_change,
-        ),
-        spacing="1",
-        width="100%",
-    )
+    if isinstance(items, list):
+        options = [rx.select.item(text, value=val) for val, text in items]
+    else:  # the workspace's brand voices
+        options = [rx.select.item("No brand voice", value="none"), rx.foreach(items, lambda v: rx.select.item(v["name"], value=v["id"]))]
+    return labelled_select(label, id_, value, on_change, options, width="100%")
 
 
 def options_card() -> rx.Component:

@@ -164,3 +164,21 @@ def confirm_dialog(trigger: rx.Component, title, description, confirm_label, on_
             ),
         ),
     )
+
+
+def labelled_select(
+    label: str, id_: str, value, on_change, items: list[rx.Component], *, small: bool = False, **trigger_props
+) -> rx.Component:
+    """A select with a visible label tied to it (found by its label, as a person would)."""
+    return rx.vstack(
+        rx.el.label(label, html_for=id_, class_name="op-label op-small" if small else "op-label"),
+        rx.select.root(
+            rx.select.trigger(id=id_, aria_label=label, **trigger_props),
+            rx.select.content(*items),
+            value=value,
+            on_change=on_change,
+            size="2",
+        ),
+        spacing="1",
+        width="100%" if not small else None,
+    )
