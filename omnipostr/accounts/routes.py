@@ -88,9 +88,7 @@ async def session_from_ticket(request: Request) -> Response:
 
     def work(s):
         user, nxt = service.redeem_sign_in_ticket(s, ticket)
-        # a new sign-in replaces whatever session this browser had (rotation at login)
-        service.end_session(s, request.cookies.get(cookie_name()))
-        token, _ = service.start_session(s, user, info)
+        token, _ = service.start_session(s, user, info, replaces=request.cookies.get(cookie_name()))
         return token, nxt
 
     try:
@@ -152,8 +150,7 @@ async def oauth_callback(request: Request) -> Response:
         user, pending = service.social_sign_in(s, profile)
         if user is None:
             return None, pending
-        service.end_session(s, request.cookies.get(cookie_name()))
-        token, _ = service.start_session(s, user, info, method=provider)
+        token, _ = service.start_session(s, user, info, method=provider, replaces=request.cookies.get(cookie_name()))
         return token, None
 
     token, pending = await run_in_threadpool(db.in_session, work)

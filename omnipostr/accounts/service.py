@@ -363,14 +363,16 @@ def _fingerprint(user_id: int, browser: str, os_name: str, device: str) -> str:
 
 
 def start_session(
-    s: Session, user: User, client: ClientInfo, *, method: str = "password"
+    s: Session, user: User, client: ClientInfo, *, method: str = "password", replaces: str | None = None
 ) -> tuple[str, AuthSession]:
-    """Create a session for a signed-in user; returns (cookie token, row).
+    """Create a session for a signed-in user; returns (cookie token, row). ``replaces`` is the
+    token this browser had: a sign-in always starts a new session and ends the old one.
 
     The first sign-in from a browser family and system the user has not used before sends a
     new-device email (except for the very first sign-in of an account)."""
     cfg = get_settings()
     now = clock.now()
+    end_session(s, replaces)
     browser, os_name, device = client.parsed()
     token = new_token()
     ws_id = _default_workspace_id(s, user.id)

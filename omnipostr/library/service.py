@@ -102,6 +102,15 @@ def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationVi
     )
 
 
+def variant_views(s: Session, generation_id: int, platforms_: list[str] | None = None) -> dict[str, VariantView]:
+    """A generation's variants by platform, for a caller that already checked the generation
+    belongs to the actor's workspace (the live view of a run it started or loaded)."""
+    q = select(Variant).where(Variant.generation_id == generation_id)
+    if platforms_:
+        q = q.where(col(Variant.platform).in_(platforms_))
+    return {v.platform: _view(v) for v in s.exec(q.order_by(col(Variant.id))).all()}
+
+
 def get_variant(s: Session, actor: Actor, variant_id: int) -> VariantView:
     return _view(_variant(s, actor, variant_id))
 

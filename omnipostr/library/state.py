@@ -169,13 +169,12 @@ class GenerationState(CardsState):
         if not raw.isdigit():
             self.found = False
             return None
-        live = await self._load_generation(actor, int(raw))
-        if not self.generation_id:
+        view = await self._load_generation(actor, int(raw))
+        if view is None:
             self.found = False
             return None
         self.found = True
         self.show_source = False
-        view = await db.run(library.get_generation, actor, self.generation_id)
         g = view.generation
         self.source_title = view.source_title
         self.source_text = view.source_text or ""
@@ -186,7 +185,7 @@ class GenerationState(CardsState):
         total = g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
         self.tokens = f"{total:,} tokens ({g.cache_read_tokens:,} from cache)" if total else "no tokens (offline)"
         self.cost = f"${g.cost_usd:.4f}" if g.cost_usd else "$0"
-        if live:
+        if runner.is_running_here(g.id):
             return GenerationState.watch
         return None
 

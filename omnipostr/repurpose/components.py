@@ -201,6 +201,23 @@ def _actions(S, card: Card) -> rx.Component:
     )
 
 
+def _list_callout(items, heading: str, icon: str, color: str) -> rx.Component:
+    return rx.cond(
+        items.length() > 0,
+        rx.callout(
+            rx.vstack(
+                rx.text(heading, weight="medium", size="2"),
+                rx.foreach(items, lambda x: rx.text("• ", x, size="2")),
+                spacing="1",
+            ),
+            icon=icon,
+            color_scheme=color,
+            size="1",
+            width="100%",
+        ),
+    )
+
+
 def platform_card(S, card: Card) -> rx.Component:
     head = rx.hstack(
         platform_badge(card.badge, card.color),
@@ -234,34 +251,8 @@ def platform_card(S, card: Card) -> rx.Component:
                 (card.status == "queued") & (card.posts.length() == 0) & (card.stream == ""),
                 rx.vstack(rx.skeleton(height="14px", width="90%"), rx.skeleton(height="14px", width="75%"), rx.skeleton(height="14px", width="60%"), width="100%"),
             ),
-            rx.cond(
-                card.flags.length() > 0,
-                rx.callout(
-                    rx.vstack(
-                        rx.text("Not found in your source — check before you publish:", weight="medium", size="2"),
-                        rx.foreach(card.flags, lambda f: rx.text("• ", f, size="2")),
-                        spacing="1",
-                    ),
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    size="1",
-                    width="100%",
-                ),
-            ),
-            rx.cond(
-                card.problems.length() > 0,
-                rx.callout(
-                    rx.vstack(
-                        rx.text("Breaks a platform rule — fix it before you publish:", weight="medium", size="2"),
-                        rx.foreach(card.problems, lambda p: rx.text("• ", p, size="2")),
-                        spacing="1",
-                    ),
-                    icon="circle-alert",
-                    color_scheme="red",
-                    size="1",
-                    width="100%",
-                ),
-            ),
+            _list_callout(card.flags, "Not found in your source — check before you publish:", "triangle-alert", "amber"),
+            _list_callout(card.problems, "Breaks a platform rule — fix it before you publish:", "circle-alert", "red"),
             rx.cond(
                 card.tips.length() > 0,
                 rx.vstack(rx.foreach(card.tips, lambda p: rx.text("Tip: ", p, size="1", color="gray")), spacing="0"),

@@ -434,8 +434,14 @@ async def run(
 
 
 def _forget_later(generation_id: int, after: float = 300.0) -> None:
-    loop = asyncio.get_running_loop()
-    loop.call_later(after, lambda: _runs.pop(generation_id, None) if _runs.get(generation_id, None) and _runs[generation_id].finished else None)
+    """Drop a finished run's progress after a while (unless it was started again)."""
+
+    def forget() -> None:
+        prog = _runs.get(generation_id)
+        if prog is not None and prog.finished:
+            del _runs[generation_id]
+
+    asyncio.get_running_loop().call_later(after, forget)
 
 
 def launch(generation_id: int, **kwargs) -> asyncio.Task:

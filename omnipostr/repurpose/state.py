@@ -8,7 +8,6 @@ nothing. Every handler re-checks the signed-in member and filters by their works
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import PurePath
 
 import reflex as rx
@@ -18,6 +17,7 @@ from omnipostr.accounts.state import SessionState
 from omnipostr.library import service as library
 from omnipostr.repurpose import cards, engines, extract, faithfulness, platforms, runner, service
 from omnipostr.repurpose.cards import Card, Meter
+from omnipostr.repurpose.models import Generation
 from omnipostr.repurpose.service import ComposeError, NotFound
 from omnipostr.repurpose.urlimport import import_url
 from omnipostr.settings import get_settings
@@ -27,10 +27,6 @@ LANGUAGES = ["English", "Spanish", "French", "German", "Portuguese", "Italian", 
 ACTIVE = ("queued", "running")
 # the composer's error slots (see page.py); other fields' messages go to "form"
 SHOWN_ERRORS = ("text", "platforms", "link", "restricted", "quota", "form")
-
-
-def _meter_text(m: Meter) -> str:
-    return m.text
 
 
 class CardsState(SessionState):
@@ -49,15 +45,16 @@ class CardsState(SessionState):
 
     # --- loading -----------------------------------------------------------------------
 
-    async def _load_generation(self, actor, generation_id: int) -> bool:
-        """Fill the cards from the database; True when the run is live in this process."""
+    async def _load_generation(self, actor, generation_id: int) -> library.GenerationView | None:
+        """Fill the cards from the database; None when the generation is not the actor's.
+        A run live in this process has its progress applied (start ``watch`` for more)."""
         await db.run(runner.recover_stale, actor.workspace_id)
         try:
             view = await db.run(library.get_generation, actor, generation_id)
         except NotFound:
             self.generation_id = 0
             self.cards = []
-            return False
+            return None
         gen = view.generation
         self.generation_id = gen.id
         self.gen_status = gen.status
@@ -66,10 +63,9 @@ class CardsState(SessionState):
         self._settings = dict(gen.options.get("platform_settings") or {})
         self.cards = [self._card(v) for v in view.variants]
         self.editing = 0
-        live = runner.is_running_here(gen.id)
-        if live:
+        if runner.is_running_here(gen.id):
             self._apply_progress(runner.progress(gen.id), {})
-        return live
+        return view
 
     def _card(self, v: library.VariantView) -> Card:
         return cards.from_post(
@@ -114,7 +110,7 @@ class CardsState(SessionState):
                 newly = [p for p, pp in prog.platforms.items() if pp.status in ("done", "failed") and p not in loaded]
                 finished: dict[str, Card] = {}
                 if newly:
-                    views = await db.run(_views_by_platform, gid, newly)
+                    views = await db.run(library.variant_views, gid, newly)
                     async with self:
                         finished = {p: self._card(v) for p, v in views.items()}
                     loaded.update(newly)
@@ -125,8 +121,7 @@ class CardsState(SessionState):
                 if prog.finished:
                     break
                 await asyncio.sleep(0.04)  # at most ~25 pushes a second
-            gen = await db.run(_generation_row, gid)
-            views = await db.run(_views_by_platform, gid, None)
+            gen, views = await db.run(lambda s: (s.get(Generation, gid), library.variant_views(s, gid)))
             async with self:
                 if self.generation_id == gid and gen is not None:
                     self.gen_status = gen.status
@@ -310,23 +305,6 @@ class CardsState(SessionState):
         return self.gen_status in ACTIVE or any(c.status in ("queued", "streaming") for c in self.cards)
 
 
-def _views_by_platform(s, generation_id: int, platforms_: list[str] | None) -> dict[str, library.VariantView]:
-    from sqlmodel import col, select
-
-    from omnipostr.repurpose.models import Variant
-
-    q = select(Variant).where(Variant.generation_id == generation_id)
-    if platforms_:
-        q = q.where(col(Variant.platform).in_(platforms_))
-    return {v.platform: library._view(v) for v in s.exec(q.order_by(col(Variant.id))).all()}
-
-
-def _generation_row(s, generation_id: int):
-    from omnipostr.repurpose.models import Generation
-
-    return s.get(Generation, generation_id)
-
-
 class ComposerState(CardsState):
     # source
     title: str = ""
@@ -404,15 +382,10 @@ class ComposerState(CardsState):
             self.generation_id = 0
             self.cards = []
             return None
-        if (g := params.get("g", "")).isdigit():
-            live = await self._load_generation(actor, int(g))
-            if live:
-                return ComposerState.watch
-        elif self.generation_id:
-            # same tab, no id in the address: show the last run if it is still this workspace's
-            live = await self._load_generation(actor, self.generation_id)
-            if live:
-                return ComposerState.watch
+        gid = int(g) if (g := params.get("g", "")).isdigit() else self.generation_id
+        # with no id in the address, the same tab shows its last run if it is still this workspace's
+        if gid and await self._load_generation(actor, gid) and runner.is_running_here(gid):
+            return ComposerState.watch
         return None
 
     def _apply_options(self, o: dict) -> None:
@@ -634,8 +607,7 @@ class ComposerState(CardsState):
         self.gen_title = gen.title
         self._settings = {}
         self.editing = 0
-        self.cards = [cards.empty(p) for p in gen.platforms]
-        ids = await db.run(_views_by_platform, gen.id, None)
+        ids = await db.run(library.variant_views, gen.id)
         self.cards = [cards.streaming(p, "", status="queued", variant_id=ids[p].id) for p in gen.platforms if p in ids]
         self.used += 1
         self.starting = False
@@ -676,7 +648,3 @@ def platform_choices() -> list[dict[str, str]]:
         badge, color = cards.BADGE.get(pid, (pid[:2], "#555"))
         out.append({"id": pid, "name": spec.name, "badge": badge, "color": color, "hint": spec.description})
     return out
-
-
-def as_json(value) -> str:
-    return json.dumps(value)
