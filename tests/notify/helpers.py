@@ -16,8 +16,8 @@ _url = (
     or os.environ.get("OMNIPOSTR_CI_POSTGRES_URL")
     or "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-# SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the project installs psycopg2.
-PG_ADMIN_URL = "postgresql+psycopg2://" + _url.split("://", 1)[1] if _url.startswith("postgresql://") else _url
+# The project installs psycopg 3 (SQLAlchemy 2.1 maps a bare postgresql:// to it); say so explicitly.
+PG_ADMIN_URL = "postgresql+psycopg://" + _url.split("://", 1)[1] if _url.startswith("postgresql://") else _url
 
 
 def factory_for(engine: Engine):
@@ -38,9 +38,9 @@ def factory_for(engine: Engine):
 
 def postgres_available() -> bool:
     try:
-        import psycopg2
+        import psycopg
 
-        conn = psycopg2.connect(_url.replace("postgresql+psycopg2://", "postgresql://"), connect_timeout=2)
+        conn = psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=2)
         conn.close()
         return True
     except Exception:

@@ -68,7 +68,7 @@ async def test_health_shows_lease_holder_and_last_runs_and_a_failing_job(client,
 
 @pytest.mark.promise("IMP-1")
 async def test_health_is_503_when_the_database_is_unreachable():
-    url = "postgresql+psycopg2://omni:S3cretPw0rd@127.0.0.1:1/omnipostr"
+    url = "postgresql+psycopg://omni:S3cretPw0rd@127.0.0.1:1/omnipostr"
     engine = make_engine(url)
     app = build_app(observe.make_routes(lambda: engine))
     try:
