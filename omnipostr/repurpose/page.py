@@ -314,10 +314,18 @@ def composer_page() -> rx.Component:
                 margin_bottom="1em",
             ),
         ),
+        # Side by side on a wide screen (Generate under the text); on a phone the platforms
+        # and options come before the Generate button, in the order a person fills them in.
         rx.grid(
-            rx.vstack(source_card(), generate_bar(), spacing="4", width="100%"),
-            options_card(),
-            columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
+            rx.box(source_card(), grid_area="source", min_width="0"),
+            rx.box(options_card(), grid_area="options", min_width="0"),
+            rx.box(generate_bar(), grid_area="generate", min_width="0"),
+            grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)", lg="minmax(0, 3fr) minmax(0, 2fr)"),
+            grid_template_rows=rx.breakpoints(initial="auto", lg="auto 1fr"),
+            grid_template_areas=rx.breakpoints(
+                initial='"source" "options" "generate"', lg='"source options" "generate options"'
+            ),
+            align_items="start",
             spacing="5",
             width="100%",
         ),

@@ -459,6 +459,16 @@ def test_sentence_splitting_respects_abbreviations_decimals_and_cjk():
     ]
 
 
+def test_a_lowercase_unit_ends_a_sentence_where_a_capitalised_title_does_not():
+    text = "Latency stayed at 120 ms. The lesson is simple. Ms. Chen agreed. It is No. 5 on the list."
+    assert ptext.sentences(text) == [
+        "Latency stayed at 120 ms.",
+        "The lesson is simple.",
+        "Ms. Chen agreed.",
+        "It is No. 5 on the list.",
+    ]
+
+
 ARTICLE_SENTENCES = [
     "Our analytics showed that most seats were used less than once a week.",
     "Small teams paid for colleagues who logged in twice a quarter.",

@@ -214,9 +214,13 @@ class Analysis:
     keywords: tuple[str, ...]  # hashtag-ready words ("RemoteWork", "Python"), best first
     numbers: tuple[str, ...]  # figures the source states, in order
     headings: tuple[str, ...] = field(default=())
+    headline: str = ""  # the source's own title when it reads as a hook (a number, a question)
 
     def hook(self, max_chars: int = 200, *, avoid: tuple[str, ...] = ()) -> str:
-        """The strongest short opening: a question or a number favoured."""
+        """The strongest short opening: a headline of the source's own, else its best short
+        sentence, a question or a number favoured."""
+        if self.headline and self.headline not in avoid and ptext.utf16_length(self.headline) <= max_chars:
+            return self.headline
         best: tuple[float, int] | None = None
         chosen = ""
         for s in self.candidates:
@@ -394,7 +398,10 @@ def analyze(title: str, text: str) -> Analysis:
     capitalised: Counter[str] = Counter()
     bigrams: Counter[tuple[str, str]] = Counter()
     sentence_words: list[tuple[str, ...]] = []
-    for sentence, *_ in raw:
+    # The title's words count once too (a heading is not a sentence, but it names the topic);
+    # its words are capitalised by convention, so that says nothing about names.
+    for k, (sentence, *_) in enumerate([(title,), *raw]):
+        in_title = k == 0
         words = []
         previous: str | None = None
         previous_end = 0
@@ -406,7 +413,7 @@ def analyze(title: str, text: str) -> Analysis:
                 words.append(w)
                 counts[w] += 1
                 surfaces.setdefault(w, Counter())[surface] += 1
-                if i > 0 and surface[:1].isupper():
+                if i > 0 and surface[:1].isupper() and not in_title:
                     capitalised[w] += 1
                 gap = sentence[previous_end : m.start()] if previous else ""
                 if previous and gap.strip() == "":
@@ -414,7 +421,8 @@ def analyze(title: str, text: str) -> Analysis:
                 previous, previous_end = w, m.end()
             else:
                 previous = None
-        sentence_words.append(tuple(words))
+        if not in_title:
+            sentence_words.append(tuple(words))
 
     title_words = {_norm_word(w) for w in _WORD.findall(title)}
     heading_words = {_norm_word(w) for h in headings for w in _WORD.findall(h)}
@@ -478,7 +486,9 @@ def analyze(title: str, text: str) -> Analysis:
     scored: dict[str, float] = {}
     forms: dict[str, str] = {}
     for (a, b), c in bigrams.items():
-        if c >= 2 and a != b and not (a in _GENERIC and b in _GENERIC):
+        in_title = a in title_words and b in title_words
+        title_phrase = in_title and a not in _GENERIC and b not in _GENERIC and min(len(a), len(b)) >= 4
+        if (c >= 2 or title_phrase) and a != b and not (a in _GENERIC and b in _GENERIC):
             key = f"{a} {b}"
             scored[key] = c * 1.6 + 2.0 * ((a in title_words) + (b in title_words))
             forms[key] = _tag_form(surfaces[a]) + _tag_form(surfaces[b])
@@ -492,7 +502,9 @@ def analyze(title: str, text: str) -> Analysis:
         bonus = 2.5 if w in title_words else 0.0
         bonus += 1.0 if w in heading_words else 0.0
         bonus += 0.5 * min(capitalised[w], 4)
-        if (c >= 3 and len(w) >= 5) or w in title_words or capitalised[w]:
+        # A title word must recur in the text, and a name must be seen twice: a verb of the
+        # headline ("Slowing") or a person quoted once ("Chen") makes a poor hashtag.
+        if (c >= 3 and len(w) >= 5) or (w in title_words and c >= 2) or capitalised[w] >= 2:
             scored[w] = c + bonus
             forms[w] = _tag_form(surfaces[w])
     keywords: list[str] = []
@@ -512,6 +524,7 @@ def analyze(title: str, text: str) -> Analysis:
             break
 
     numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER.finditer(text)))
+    headline = title if _reads_as_headline(title, text) else ""
     if not title:
         first = next(iter(candidates or sentences), None)
         title = _trim(first.text, 90) if first else ""
@@ -523,7 +536,24 @@ def analyze(title: str, text: str) -> Analysis:
         keywords=tuple(keywords),
         numbers=numbers,
         headings=tuple(headings),
+        headline=headline,
     )
+
+
+_HEADLINE_OPENERS = frozenset(
+    "how why what when where who which cómo por qué comment pourquoi wie warum was como porque".split()
+)
+
+
+def _reads_as_headline(title: str, text: str) -> bool:
+    """A title that promises something ("How we cut our bill by 43%", "Why your starter
+    smells") opens a post better than any sentence. Only a title that is part of the text
+    itself qualifies, so a hook is always a quote of the source."""
+    words = title.split()
+    if not 5 <= len(words) <= 20 or title not in " ".join(text.split()):
+        return False
+    opener = _norm_word(words[0])
+    return bool(_HAS_NUMBER.search(title)) or title.endswith(("?", "？")) or opener in _HEADLINE_OPENERS
 
 
 # --- building each platform's variant -------------------------------------------------------
@@ -725,7 +755,7 @@ def _tiktok(ctx: _Ctx) -> Variant:
 def _shorts(ctx: _Ctx) -> Variant:
     an = ctx.an
     title = _trim(an.title, 100) if an.title else _trim(an.hook(100), 100)
-    hook = an.hook(200)
+    hook = an.hook(200, avoid=(an.title,))
     script = _script(ctx, hook, ())
     about = [s.text for s in an.candidates[:3] if s.text != hook][:2] or [hook]
     parts = [" ".join(about)]

@@ -121,6 +121,11 @@ _ABBREVIATIONS = frozenset(
     approx inc ltd co corp no nos fig figs vol vols dept est jan feb mar apr jun jul aug sep
     sept oct nov dec u.s u.k u.n ph.d a.m p.m""".split()
 )
+# Abbreviations that are only abbreviations when capitalised: "Ms. Chen" and "No. 5" go on,
+# "120 ms. The" and "said no. Then" end a sentence.
+_CAPITALISED_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st sr jr gen sen rep gov lt col capt mt sgt co corp no nos est".split()
+)
 _SENTENCE_END = regex.compile(
     r"(?:(?P<latin>[.!?…]+)[\"'”’»)\]]*(?P<space>\s+)|(?P<cjk>[。！？]+)[\"”’」』)]*\s*)"
 )
@@ -149,8 +154,12 @@ def _sentences_in_line(line: str) -> list[str]:
             punct = m.group("latin")
             if punct == ".":
                 token = _LAST_TOKEN.search(line[start : m.start()])
-                word = token.group(1).lstrip("([\"'“‘").lower() if token else ""
-                if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                original = token.group(1).lstrip("([\"'“‘") if token else ""
+                word = original.lower()
+                abbreviation = word in _ABBREVIATIONS and (
+                    original[:1].isupper() or word not in _CAPITALISED_ABBREVIATIONS
+                )
+                if abbreviation or (len(word) == 1 and word.isalpha()):
                     continue
                 if "." in word and all(len(p) <= 2 for p in word.split(".")):
                     continue  # initials such as "J.R.R" or "U.S"

@@ -179,6 +179,42 @@ def test_a_question_makes_a_good_hook():
     assert analyze("", text).hook() == "Do you really need a database for a side project?"
 
 
+CLOUD_BILL = """How we cut our cloud bill by 43% without slowing anything down
+
+Last quarter our infrastructure spend reached $182,000 a month. Nobody had decided that; it \
+simply grew. So we spent six weeks measuring where every dollar went.
+
+The first surprise was storage. Forty percent of our S3 bill was logs that nobody had read in \
+two years. We moved them to a cold tier after 30 days, saving $21,000 a month.
+
+Maria Chen, our head of platform, put it simply: "Every resource needs an owner and an expiry \
+date." The result: $104,000 a month, with p95 latency unchanged at 120 ms. The lesson is not a \
+tool.
+"""
+
+
+def test_a_headline_of_the_source_opens_the_posts_and_names_the_hashtag():
+    an = analyze("", CLOUD_BILL)
+    assert an.headline == "How we cut our cloud bill by 43% without slowing anything down"
+    x = build_variant(Source("", CLOUD_BILL), "x", Options())
+    assert x.posts[0].startswith(an.headline)
+    # The headline's phrase makes the tag; a verb of the headline or a name quoted once does not.
+    assert an.keywords[0] == "CloudBill"
+    assert not {"Slowing", "Chen", "Maria"} & set(an.keywords)
+    # A shorts script does not open with the line that is already its title.
+    shorts = build_variant(Source("", CLOUD_BILL), "youtube_shorts", Options())
+    assert shorts.fields["title"] == an.headline and not shorts.posts[0].startswith(an.headline)
+    for platform in PLATFORMS:
+        assert faithfulness.check(CLOUD_BILL, build_variant(Source("", CLOUD_BILL), platform, Options()).text) == []
+
+
+def test_a_title_that_is_not_in_the_text_or_promises_nothing_is_no_hook():
+    typed = analyze("Cutting costs: notes", CLOUD_BILL.split("\n", 1)[1])
+    assert typed.headline == "" and typed.hook() != "Cutting costs: notes"
+    plain = analyze("", "Quarterly notes\n\n" + CLOUD_BILL.split("\n", 1)[1])
+    assert plain.title == "Quarterly notes" and plain.headline == ""
+
+
 def test_source_language_is_kept_with_its_own_labels():
     text = (
         "El trabajo remoto cambió la forma en que los equipos se comunican. Las reuniones "
