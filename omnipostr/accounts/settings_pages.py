@@ -335,7 +335,18 @@ def workspace_page() -> rx.Component:
     )
 
 
+def settings_index_page() -> rx.Component:
+    """"/settings" itself (typed or bookmarked): opens the first tab."""
+    return app_layout(rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"))
+
+
 def add_pages(app: rx.App) -> None:
+    app.add_page(
+        settings_index_page,
+        route="/settings",
+        title="Settings · OmniPostr",
+        on_load=rx.redirect("/settings/profile", replace=True),
+    )
     app.add_page(profile_page, route="/settings/profile", title="Profile · OmniPostr", on_load=ProfileState.load)
     app.add_page(security_page, route="/settings/security", title="Security · OmniPostr", on_load=SecurityState.load)
     app.add_page(workspace_page, route="/settings/workspace", title="Workspace · OmniPostr", on_load=WorkspaceState.load)

@@ -1,18 +1,18 @@
-"""The public landing page."""
+"""The public landing page and the page for an address that does not exist."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from omnipostr.accounts.state import SessionState
-from omnipostr.ui.components import link_button
+from omnipostr.ui.components import empty_state, link_button
 from omnipostr.ui.layout import public_layout
 
 FEATURES = [
     ("layers", "Every network, its own rules", "X threads counted the way X counts, Bluesky graphemes, LinkedIn's fold, Instagram without dead links, TikTok scripts with timing."),
     ("shield-check", "Grounded in your words", "Each post is checked against your article. Numbers, names, quotes and links it did not contain are flagged before you publish."),
     ("users", "Built for teams", "Shared workspaces with roles, brand voices and a library of everything you have made."),
-    ("lock", "Private by design", "Your originals are encrypted and deleted after 90 days. Your content never trains anyone's models."),
+    ("lock", "Private by design", "Your originals are encrypted at rest, and you can delete them whenever you like. Your content never trains anyone's models."),
 ]
 
 
@@ -68,5 +68,22 @@ def landing_page() -> rx.Component:
     )
 
 
+def not_found_page() -> rx.Component:
+    return public_layout(
+        empty_state(
+            "map-pin-off",
+            "Page not found",
+            "There is nothing at this address. It may have been mistyped, or the page has moved.",
+            rx.cond(
+                SessionState.signed_in,
+                link_button("Open the composer", href="/app"),
+                link_button("Go to the home page", href="/"),
+            ),
+        ),
+        narrow=True,
+    )
+
+
 def add_pages(app: rx.App) -> None:
     app.add_page(landing_page, route="/", title="OmniPostr · one article, every platform", on_load=SessionState.load_public)
+    app.add_page(not_found_page, route="404", title="Page not found · OmniPostr", on_load=SessionState.load_public)

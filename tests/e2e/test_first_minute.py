@@ -86,6 +86,16 @@ def test_landing_sign_up_through_the_development_mailbox_to_the_composer(page: P
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert requests.urls and not requests.foreign(mailless_app.url), requests.foreign(mailless_app.url)
 
+    # a typed "/settings" opens its first tab; a mistyped address says so and leads back
+    page.goto("/settings")
+    page.wait_for_url(re.compile(r".*/settings/profile$"))
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    page.goto("/no-such-page")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.get_by_role("link", name="Open the composer").click()
+    page.wait_for_url(re.compile(r".*/app/?$"))
+    expect(page.get_by_role("heading", name="Compose", level=1)).to_be_visible()
+
 
 @pytest.mark.promise("NOT-2")
 def test_public_pages_load_only_the_apps_own_origin_and_the_policy_renders(page: Page, mailless_app, shots):
@@ -96,6 +106,11 @@ def test_public_pages_load_only_the_apps_own_origin_and_the_policy_renders(page:
         page.wait_for_load_state("networkidle")
     foreign = requests.foreign(mailless_app.url)
     assert len(requests.urls) > len(PUBLIC_PAGES) and not foreign, foreign
+
+    page.goto("/library/nothing/here")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.get_by_role("link", name="Go to the home page")).to_be_visible()
+    page.screenshot(path=str(shots / "first-not-found.png"))
 
     page.goto("/privacy")
     expect(page.get_by_role("heading", name="OmniPostr Privacy Policy", level=1)).to_be_visible()
@@ -131,6 +146,11 @@ def test_on_a_phone_the_sidebar_is_a_menu(new_page, mailless_app, shots):
     menu = page.get_by_role("button", name="Open menu")
     expect(menu).to_be_visible()
     page.screenshot(path=str(shots / "phone-composer.png"))
+    # text, then platforms and options, then Generate: the order a person fills them in
+    text_box = page.get_by_label("Your article or script").bounding_box()
+    platforms = page.get_by_role("heading", name="Platforms").bounding_box()
+    generate = page.get_by_role("button", name="Generate posts").bounding_box()
+    assert text_box["y"] < platforms["y"] < generate["y"]
     menu.click()
     drawer = page.get_by_role("dialog", name="Menu")
     expect(drawer.get_by_role("navigation", name="Main")).to_be_visible()
