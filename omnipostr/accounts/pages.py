@@ -390,7 +390,7 @@ def dev_mail_page() -> rx.Component:
                                 rx.text("To: ", m["to"], size="2", color="gray"),
                                 rx.cond(
                                     m["link"] != "",
-                                    link_button("Open the link in this email", size="2", href=m["link"]),
+                                    rx.box(link_button("Open the link in this email", size="2", href=m["link"])),
                                 ),
                                 rx.box(m["text"], class_name="op-mail-body"),
                                 spacing="2",

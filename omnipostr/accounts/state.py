@@ -20,10 +20,14 @@ from omnipostr.settings import get_settings
 
 
 def post_form(action: str, fields: dict[str, str] | None = None) -> rx.event.EventSpec:
-    """Make the browser POST a form to a backend route: a full page load (so the websocket
-    reconnects with the new cookie), with the values in the request body, not the address."""
+    """Make the browser POST a form to a backend route that signs in or out: a full page
+    load (so the websocket reconnects with the new cookie), with the values in the request
+    body, not the address. The tab also drops its state token, so the next page starts
+    with fresh state: nothing one person typed or opened (a draft, a generation) is still
+    in the tab when someone else signs in on it."""
     js = (
-        "(function(a,v){var f=document.createElement('form');f.method='POST';f.action=a;"
+        "(function(a,v){try{window.sessionStorage.removeItem('token');}catch(e){}"
+        "var f=document.createElement('form');f.method='POST';f.action=a;"
         "Object.keys(v).forEach(function(k){var i=document.createElement('input');i.type='hidden';"
         "i.name=k;i.value=v[k];f.appendChild(i);});document.body.appendChild(f);f.submit();})("
         + json.dumps(action) + "," + json.dumps(fields or {}) + ")"

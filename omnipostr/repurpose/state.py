@@ -382,6 +382,11 @@ class ComposerState(CardsState):
             self.generation_id = 0
             self.cards = []
             return None
+        if self.text != self.seed:
+            # The box is new (a reload, or back from another page) but this tab's draft is
+            # not: put the draft back in it.
+            self.seed = self.text
+            self.seed_key += 1
         gid = int(g) if (g := params.get("g", "")).isdigit() else self.generation_id
         # with no id in the address, the same tab shows its last run if it is still this workspace's
         if gid and await self._load_generation(actor, gid) and runner.is_running_here(gid):

@@ -15,7 +15,7 @@ from omnipostr import db
 from omnipostr.repurpose import platforms
 from omnipostr.repurpose.models import Generation, Variant
 from omnipostr.repurpose.variant import Variant as Post
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import sign_out, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +109,26 @@ def test_bad_input_is_explained_and_nothing_is_lost(page: Page, smtp, live_app):
     expect(page.get_by_role("article", name="X")).to_contain_text("<script>")  # shown as text
     assert page.evaluate("window.hacked === undefined")
     expect(page.get_by_label("Your article or script")).to_have_value(re.compile("<script>"))
+
+
+def test_a_draft_survives_leaving_the_page_and_reloading_but_not_signing_out(page: Page, smtp, live_app):
+    sign_up(page, smtp, email="dora@example.com", name="Dora", team="Dora Co")
+    draft = "Drafts are kept while you look something up. The box keeps every word of them."
+    page.get_by_label("Your article or script").fill(draft)
+    expect(page.get_by_text("15 words · 1 min read")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
+    expect(page.get_by_role("heading", name="Library", level=1)).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Compose").click()
+    expect(page.get_by_label("Your article or script")).to_have_value(draft)
+    page.reload()
+    expect(page.get_by_label("Your article or script")).to_have_value(draft)
+    expect(page.get_by_text("15 words · 1 min read")).to_be_visible()
+
+    # Someone else signing in on this tab starts with an empty composer.
+    sign_out(page)
+    sign_up(page, smtp, email="eli@example.com", name="Eli", team="Eli Co")
+    expect(page.get_by_label("Your article or script")).to_have_value("")
+    expect(page.get_by_text("0 words · 0 min read")).to_be_visible()
 
 
 def test_another_workspace_cannot_see_or_touch_a_generation(page: Page, new_page, smtp, live_app):
