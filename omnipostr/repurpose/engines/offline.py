@@ -166,6 +166,8 @@ _GENERIC = frozenset(
     everything something problem problems idea ideas question questions answer case cases
     point points reason reasons example examples place places part parts group side end
     fact facts story stories post posts article articles
+    gram grams kilogram kilograms minute minutes hour hours second seconds percent dollar
+    dollars euro euros pound pounds meter meters metre metres mile miles
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday morning evening afternoon""".split()
 )
