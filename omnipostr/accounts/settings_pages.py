@@ -255,7 +255,7 @@ def workspace_page() -> rx.Component:
         ),
         section(
             "Invite a teammate",
-            "They get an email with a link to join. Members create and publish; admins also manage members.",
+            "They get an email with a link to join. Members create and edit posts; admins also manage members.",
             rx.form(
                 rx.flex(
                     rx.box(field("Email address", "invite_email", type="email",
