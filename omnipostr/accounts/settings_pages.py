@@ -111,6 +111,7 @@ def _session_row(s: rx.Var) -> rx.Component:
                     rx.text(s["browser"], weight="medium"),
                     rx.cond(s["current"] == "yes", rx.badge("This device", color_scheme="green")),
                     spacing="2",
+                    wrap="wrap",
                 ),
                 rx.text(s["os"], " ", s["device"], size="1", color="gray"),
                 spacing="0",
@@ -130,6 +131,7 @@ def _session_row(s: rx.Var) -> rx.Component:
                     color_scheme="red",
                     on_click=SecurityState.revoke(s["id"]),
                     aria_label="Sign out " + s["browser"] + " on " + s["os"],
+                    white_space="nowrap",
                 ),
             )
         ),

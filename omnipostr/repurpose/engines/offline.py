@@ -674,7 +674,8 @@ def _thread(ctx: _Ctx) -> Variant:
     limit = pf.limit(pid, "posts", ctx.settings)
     hook = an.hook(max(40, min(200, limit - 20)))
     points = an.key_points(n, exclude=(hook,))
-    first = ctx.hook_line(hook, where="end" if pid in ("x", "threads", "bluesky") else "start")
+    threaded = pid in ("x", "threads", "bluesky")  # their hook ends with the thread emoji
+    first = ctx.hook_line(hook, where="end" if threaded else "start")
     items = [first, *(ctx.point(p, i) for i, p in enumerate(points))]
     closing = [c for c in (ctx.cta(), ctx.link_line()) if c]
     want = {"x": 2, "threads": 1, "bluesky": 2, "mastodon": 3}.get(pid, 2)
@@ -684,6 +685,9 @@ def _thread(ctx: _Ctx) -> Variant:
     if closing:
         items.append("\n".join(closing))
     posts = _pack_posts(ctx, items, hook_alone=pid in ("x", "bluesky"), merge=pid not in ("x",))
+    if threaded and len(posts) == 1 and first != hook:
+        # It all fits in one post: the thread emoji would promise a thread that is not there.
+        posts = [posts[0].replace(first, hook, 1)]
     return Variant(platform=pid, posts=posts)
 
 

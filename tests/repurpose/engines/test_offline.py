@@ -208,6 +208,15 @@ def test_a_headline_of_the_source_opens_the_posts_and_names_the_hashtag():
         assert faithfulness.check(CLOUD_BILL, build_variant(Source("", CLOUD_BILL), platform, Options()).text) == []
 
 
+def test_a_thread_emoji_only_opens_a_real_thread():
+    source = Source("", ARTICLES["four-day-week"])
+    for platform in ("x", "threads", "bluesky"):
+        v = build_variant(source, platform, Options())
+        assert ("🧵" in v.posts[0]) == (len(v.posts) > 1), platform
+    short = Source("", "Short posts need no thread. One post says it all, and it says it well.")
+    assert "🧵" not in build_variant(short, "threads", Options()).text
+
+
 def test_a_title_that_is_not_in_the_text_or_promises_nothing_is_no_hook():
     typed = analyze("Cutting costs: notes", CLOUD_BILL.split("\n", 1)[1])
     assert typed.headline == "" and typed.hook() != "Cutting costs: notes"
