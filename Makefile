@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
+DEV_BACKEND_PORT ?= 8000
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-unit test-browser chromium lint migrate bench clean
+.PHONY: run dev test test-unit test-browser chromium lint migrate bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,11 @@ run: migrate
 	@echo ""
 	OMNIPOSTR_BASE_URL=$${OMNIPOSTR_BASE_URL:-http://localhost:$(PORT)} \
 		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+## dev: hot reload while you work on the code: pages at http://localhost:3000, the back end on :8000
+dev: migrate
+	OMNIPOSTR_BASE_URL=http://localhost:$(PORT) OMNIPOSTR_BACKEND_URL=http://localhost:$(DEV_BACKEND_PORT) \
+		$(VENV)/bin/reflex run --frontend-port $(PORT) --backend-port $(DEV_BACKEND_PORT)
 
 ## chromium: Debian's Chromium for the browser tests (nothing is downloaded at test time)
 chromium:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     base_url: str = "http://localhost:3000"
     """The public origin users reach (scheme://host:port). Links in emails use it."""
+    backend_url: str = ""
+    """Where the back end answers, when not at ``base_url``: only ``make dev``, whose
+    hot-reloading front end has its own port. Empty: the back end is at ``base_url``."""
     extra_origins: list[str] = Field(default_factory=list)
     """More origins allowed by CORS, besides ``base_url``."""
     data_dir: Path = PROJECT_ROOT / "data"
@@ -110,7 +113,7 @@ class Settings(BaseSettings):
     support_email: str = "support@omnipostr.com"
     privacy_email: str = "privacy@omnipostr.com"
 
-    @field_validator("base_url")
+    @field_validator("base_url", "backend_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
@@ -126,6 +129,21 @@ class Settings(BaseSettings):
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.data_dir / 'omnipostr.db').as_posix()}"
+
+    @property
+    def api_url(self) -> str:
+        """The back end's origin (Reflex's ``api_url``)."""
+        return self.backend_url or self.base_url
+
+    def backend_path(self, path: str) -> str:
+        """A link or form action to a back-end route: ``path`` itself when one origin
+        serves both (``make run``, production), the back end's own address under ``make dev``."""
+        return path if self.api_url == self.base_url else self.api_url + path
+
+    def page_url(self, path: str) -> str:
+        """Where a back-end route sends the browser back to a page: ``path`` itself when one
+        origin serves both, the front end's address under ``make dev``."""
+        return path if self.api_url == self.base_url else self.base_url + path
 
     @property
     def cors_origins(self) -> list[str]:

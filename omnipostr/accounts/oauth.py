@@ -68,7 +68,7 @@ def enabled_providers() -> list[str]:
 
 
 def _redirect_uri(provider: str) -> str:
-    return f"{get_settings().base_url}/auth/oauth/{provider}/callback"
+    return f"{get_settings().api_url}/auth/oauth/{provider}/callback"
 
 
 def _client(provider: str) -> AsyncOAuth2Client:

@@ -15,6 +15,7 @@ from omnipostr.accounts.state import (
     VerifyState,
     dev_mailbox_enabled,
 )
+from omnipostr.settings import get_settings
 from omnipostr.ui.components import (
     checkbox_field,
     field,
@@ -61,7 +62,7 @@ def _social_buttons(next_param: str = "") -> rx.Component:
             rx.foreach(
                 LoginState.providers,
                 lambda p: rx.button(
-                    rx.el.a("Continue with ", p["name"], href="/auth/oauth/" + p["id"] + "/start" + next_param),
+                    rx.el.a("Continue with ", p["name"], href=get_settings().backend_path("/auth/oauth/") + p["id"] + "/start" + next_param),
                     as_child=True,
                     variant="outline",
                     size="3",

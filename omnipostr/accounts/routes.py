@@ -75,7 +75,7 @@ def clear_session_cookie(response: Response) -> None:
 
 
 def redirect(path: str, **params: str) -> RedirectResponse:
-    url = path + (("?" + urlencode(params)) if params else "")
+    url = get_settings().page_url(path) + (("?" + urlencode(params)) if params else "")
     return RedirectResponse(url, status_code=303)
 
 

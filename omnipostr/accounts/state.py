@@ -30,7 +30,7 @@ def post_form(action: str, fields: dict[str, str] | None = None) -> rx.event.Eve
         "var f=document.createElement('form');f.method='POST';f.action=a;"
         "Object.keys(v).forEach(function(k){var i=document.createElement('input');i.type='hidden';"
         "i.name=k;i.value=v[k];f.appendChild(i);});document.body.appendChild(f);f.submit();})("
-        + json.dumps(action) + "," + json.dumps(fields or {}) + ")"
+        + json.dumps(get_settings().backend_path(action)) + "," + json.dumps(fields or {}) + ")"
     )
     return rx.call_script(js)
 

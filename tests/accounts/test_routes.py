@@ -11,7 +11,7 @@ from sqlmodel import select
 from omnipostr import clock, db
 from omnipostr.accounts import service
 from omnipostr.accounts.models import AuthSession
-from omnipostr.settings import reset_settings
+from omnipostr.settings import get_settings, reset_settings
 from tests.accounts.browser import ORIGIN, Browser, build_app, raw_set_cookie, set_cookie
 from tests.accounts.helpers import sign_up
 
@@ -208,3 +208,27 @@ async def test_trusted_proxy_hops_pick_the_client_address(monkeypatch, ada):
     finally:
         monkeypatch.undo()
         reset_settings()
+
+
+async def test_with_a_separate_back_end_the_routes_send_the_browser_back_to_the_pages(monkeypatch, ada):
+    """``make dev``: pages come from the hot-reloading front end, the routes from the back end
+    on its own port; a redirect from a route must land on the front end's pages."""
+    monkeypatch.setenv("OMNIPOSTR_BASE_URL", ORIGIN)
+    monkeypatch.setenv("OMNIPOSTR_BACKEND_URL", "http://localhost:8000/")
+    reset_settings()
+    try:
+        cfg = get_settings()
+        assert cfg.api_url == "http://localhost:8000"
+        assert cfg.backend_path("/auth/logout") == "http://localhost:8000/auth/logout"
+        assert cfg.page_url("/login") == ORIGIN + "/login"
+        async with Browser(build_app()) as b:
+            r = await b.post_form("/auth/session", {"ticket": ticket_for(ada.id, "/library")})
+            assert r.status_code == 303 and r.headers["location"] == ORIGIN + "/library"
+            out = await b.post_form("/auth/logout", {})
+            assert out.headers["location"] == ORIGIN + "/login?signed_out=1"
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    # one origin for both (make run, production): plain paths, as everywhere above
+    cfg = get_settings()
+    assert cfg.backend_path("/auth/logout") == "/auth/logout" and cfg.page_url("/login") == "/login"
