@@ -24,6 +24,11 @@ ACCEPT = {
 }
 
 
+# Empties the text box in the browser the moment "Clear" or "New draft" is pressed; the
+# state follows (see ComposerState._clear_source).
+CLEAR_BOX = rx.call_script("(function(e){if(e){e.value='';}})(document.getElementById('source-text'))")
+
+
 def _error(name: str) -> rx.Component:
     return rx.cond(S.errors.get(name, "") != "", rx.text(S.errors.get(name, ""), color_scheme="red", size="2", role="alert"))
 
@@ -50,7 +55,7 @@ def _paste_tab() -> rx.Component:
             rx.cond(S.filename != "", rx.badge(rx.icon("file-text", size=12), S.filename, variant="soft", color_scheme="gray")),
             rx.cond(S.source_url != "", rx.badge(rx.icon("link", size=12), "Imported link", variant="soft", color_scheme="gray")),
             rx.spacer(),
-            rx.cond(S.text != "", rx.button("Clear", variant="ghost", size="1", color_scheme="gray", on_click=S.clear_source)),
+            rx.cond(S.text != "", rx.button("Clear", variant="ghost", size="1", color_scheme="gray", on_click=[CLEAR_BOX, S.clear_source])),
             width="100%",
             align="center",
         ),
@@ -274,7 +279,7 @@ def results() -> rx.Component:
                     rx.button(rx.icon("refresh-cw", size=14), "Retry failed", on_click=S.retry_failed, size="2"),
                 ),
                 rx.cond(S.generation_id > 0, link_button("Open in library", href="/library/" + S.generation_id.to_string(), size="2", variant="soft")),
-                rx.button("New draft", on_click=S.new_draft, size="2", variant="ghost"),
+                rx.button("New draft", on_click=[CLEAR_BOX, S.new_draft], size="2", variant="ghost"),
                 width="100%",
                 align="center",
                 wrap="wrap",

@@ -496,7 +496,10 @@ class ComposerState(CardsState):
         yield rx.toast.success(f"Imported {got.words:,} words.")
 
     def _clear_source(self) -> None:
-        self._seed("", "")
+        # The page empties the box itself as the button is pressed (page.CLEAR_BOX), so the
+        # box is not remounted here: a remount would drop whatever was pasted meanwhile.
+        self.text = self.seed = self.title = ""
+        self.errors = {}
         self.kind = "paste"
         self.filename = ""
         self.source_url = ""

@@ -111,7 +111,7 @@ def test_bad_input_is_explained_and_nothing_is_lost(page: Page, smtp, live_app):
     expect(page.get_by_label("Your article or script")).to_have_value(re.compile("<script>"))
 
 
-def test_a_draft_survives_leaving_the_page_and_reloading_but_not_signing_out(page: Page, smtp, live_app):
+def test_a_draft_is_kept_across_pages_reloads_and_a_quick_new_draft_but_not_a_sign_in(page: Page, smtp, live_app):
     sign_up(page, smtp, email="dora@example.com", name="Dora", team="Dora Co")
     draft = "Drafts are kept while you look something up. The box keeps every word of them."
     page.get_by_label("Your article or script").fill(draft)
@@ -123,6 +123,14 @@ def test_a_draft_survives_leaving_the_page_and_reloading_but_not_signing_out(pag
     page.reload()
     expect(page.get_by_label("Your article or script")).to_have_value(draft)
     expect(page.get_by_text("15 words · 1 min read")).to_be_visible()
+
+    # "New draft" and pasting at once: the box keeps what was pasted.
+    page.get_by_role("button", name="Generate posts").click()
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+    page.get_by_role("button", name="New draft").click()
+    page.get_by_label("Your article or script").fill(ARTICLE)
+    page.wait_for_timeout(1500)  # the answer to "New draft" has arrived by now
+    expect(page.get_by_label("Your article or script")).to_have_value(ARTICLE)
 
     # Someone else signing in on this tab starts with an empty composer.
     sign_out(page)
