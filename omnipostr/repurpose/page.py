@@ -29,6 +29,15 @@ ACCEPT = {
 CLEAR_BOX = rx.call_script("(function(e){if(e){e.value='';}})(document.getElementById('source-text'))")
 
 
+# Ctrl+Enter (⌘+Enter on a Mac) in the text box presses "Generate posts". Listened for in
+# the browser, so typing sends nothing to the server.
+GENERATE_SHORTCUT = rx.call_script(
+    "if(!window.__opGenerateKey){window.__opGenerateKey=true;document.addEventListener('keydown',function(e){"
+    "if(e.key==='Enter'&&(e.ctrlKey||e.metaKey)&&e.target&&e.target.id==='source-text'){"
+    "var b=document.getElementById('generate-posts');if(b&&!b.disabled){e.preventDefault();b.click();}}});}"
+)
+
+
 def _error(name: str) -> rx.Component:
     return rx.cond(S.errors.get(name, "") != "", rx.text(S.errors.get(name, ""), color_scheme="red", size="2", role="alert"))
 
@@ -43,6 +52,7 @@ def _paste_tab() -> rx.Component:
             default_value=S.seed,
             key=S.seed_key,
             on_change=S.set_text.debounce(250),
+            on_mount=GENERATE_SHORTCUT,
             placeholder="Paste a blog post, newsletter, transcript or video script…",
             rows="14",
             width="100%",
@@ -247,6 +257,8 @@ def generate_bar() -> rx.Component:
                 rx.icon("sparkles", size=16),
                 rx.cond(S.running, "Generating…", "Generate posts"),
                 size="3",
+                id="generate-posts",
+                aria_keyshortcuts="Control+Enter Meta+Enter",
                 on_click=rx.call_script(
                     "(document.getElementById('source-text') || {}).value ?? null", callback=S.generate
                 ),
@@ -256,6 +268,7 @@ def generate_bar() -> rx.Component:
             rx.vstack(
                 rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color="gray"),
                 rx.text("Engine: ", S.engine_label, size="1", color="gray"),
+                rx.text("Shortcut: Ctrl+Enter or ⌘+Enter in the text", size="1", color="gray", class_name="op-wide-only"),
                 spacing="0",
             ),
             align="center",

@@ -125,7 +125,7 @@ def test_a_draft_is_kept_across_pages_reloads_and_a_quick_new_draft_but_not_a_si
     expect(page.get_by_text("15 words · 1 min read")).to_be_visible()
 
     # "New draft" and pasting at once: the box keeps what was pasted.
-    page.get_by_role("button", name="Generate posts").click()
+    page.get_by_label("Your article or script").press("Control+Enter")  # the keyboard shortcut generates
     expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
     page.get_by_role("button", name="New draft").click()
     page.get_by_label("Your article or script").fill(ARTICLE)
