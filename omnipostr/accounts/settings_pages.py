@@ -338,7 +338,7 @@ def workspace_page() -> rx.Component:
 
 
 def settings_index_page() -> rx.Component:
-    """"/settings" itself (typed or bookmarked): opens the first tab."""
+    """The page at /settings itself (typed or bookmarked): it opens the first tab."""
     return app_layout(rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"))
 
 
