@@ -124,9 +124,10 @@ def test_a_draft_is_kept_across_pages_reloads_and_a_quick_new_draft_but_not_a_si
     expect(page.get_by_label("Your article or script")).to_have_value(draft)
     expect(page.get_by_text("15 words · 1 min read")).to_be_visible()
 
-    # "New draft" and pasting at once: the box keeps what was pasted.
-    page.get_by_label("Your article or script").press("Control+Enter")  # the keyboard shortcut generates
+    # Ctrl+Enter in the box generates.
+    page.get_by_label("Your article or script").press("Control+Enter")
     expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+    # "New draft" and pasting at once: the box keeps what was pasted.
     page.get_by_role("button", name="New draft").click()
     page.get_by_label("Your article or script").fill(ARTICLE)
     page.wait_for_timeout(1500)  # the answer to "New draft" has arrived by now
