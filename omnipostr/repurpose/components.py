@@ -25,9 +25,25 @@ def platform_badge(badge, color, size: str = "32px") -> rx.Component:
     )
 
 
-def meter(m: Meter) -> rx.Component:
+def _copy_part(m: Meter) -> rx.Component:
+    """Copies one post of a thread, or one field (a title, a caption), on its own: each is
+    pasted into its own box on the platform. Done in the browser; the text is already here."""
+    return rx.icon_button(
+        rx.icon("copy", size=12),
+        size="1",
+        variant="ghost",
+        color_scheme="gray",
+        on_click=[rx.set_clipboard(m.text), rx.toast.success(m.label + " copied.")],
+        aria_label="Copy " + m.label,
+        title="Copy " + m.label,
+    )
+
+
+def meter(m: Meter, copy: bool | rx.Var = False) -> rx.Component:
+    button = rx.fragment() if copy is False else _copy_part(m) if copy is True else rx.cond(copy, _copy_part(m))
     return rx.hstack(
         rx.text(m.label, size="1", color="gray"),
+        button,
         rx.spacer(),
         rx.text(
             m.count.to_string() + " / " + m.limit.to_string() + " " + m.unit,
@@ -55,10 +71,10 @@ def _preview_head(card: Card) -> rx.Component:
     )
 
 
-def _post_block(m: Meter) -> rx.Component:
+def _post_block(m: Meter, copy: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.text(m.text, class_name="op-post-text"),
-        meter(m),
+        meter(m, copy=copy),
         spacing="1",
         width="100%",
         class_name="op-post",
@@ -69,7 +85,7 @@ def _field_block(m: Meter) -> rx.Component:
     return rx.vstack(
         rx.text(m.label, size="1", weight="bold", color="gray", class_name="op-field-label"),
         rx.text(m.text, class_name="op-post-text"),
-        meter(m),
+        meter(m, copy=True),
         spacing="1",
         width="100%",
         class_name="op-post",
@@ -81,7 +97,8 @@ def preview(card: Card) -> rx.Component:
         _preview_head(card),
         rx.vstack(
             rx.foreach(card.fields, _field_block),
-            rx.foreach(card.posts, _post_block),
+            # a part copies alone when the card has more than one part (a thread; fields)
+            rx.foreach(card.posts, lambda m: _post_block(m, (card.posts.length() > 1) | (card.fields.length() > 0))),
             spacing="3",
             width="100%",
             margin_top="0.75em",

@@ -66,6 +66,13 @@ def test_paste_generate_edit_copy_and_find_in_library(page: Page, smtp, live_app
     card.get_by_role("button", name="Copy Bluesky post").click()
     expect(page.get_by_text("Bluesky post copied.")).to_be_visible()
     assert "four-day week at our 42-person studio" in page.evaluate("navigator.clipboard.readText()")
+    # each post of a thread, and each field, copies on its own (one box each on the platform)
+    x = page.get_by_role("article", name="X", exact=True)
+    x.get_by_role("button", name="Copy Post 2").click()
+    expect(page.get_by_text("Post 2 copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").strip() == x.locator(".op-post-text").nth(1).inner_text().strip()
+    expect(x.get_by_role("button", name="Copy Post 1")).to_be_visible()
+    expect(page.get_by_role("article", name="LinkedIn").get_by_role("button", name="Copy Post", exact=True)).to_have_count(0)
 
     # a reload loses nothing
     page.reload()
