@@ -1,6 +1,7 @@
 """The composer with Claude configured (the loopback Anthropic API at 800 ms to first token and
-60 tokens a second): cards fill in as they stream, a reload mid-generation loses nothing, and
-an outage fails one platform honestly until "Retry failed" finishes it."""
+60 tokens a second): cards fill in as they stream, a reload mid-generation loses nothing, an
+outage fails one platform honestly until "Retry failed" finishes it, and an invented claim is
+flagged until "Rewrite grounded" removes it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from fakes.anthropic_server import Call, default_responder
 from tests.e2e.helpers import sign_up
 
 pytestmark = pytest.mark.browser
@@ -59,3 +61,33 @@ def test_an_outage_fails_one_platform_honestly_and_retry_finishes(page: Page, sm
     page.get_by_role("button", name="Retry failed").click()
     expect(linkedin).to_have_attribute("data-status", "done", timeout=30_000)
     expect(page.locator("[data-status=done]")).to_have_count(5)
+
+
+def test_an_invented_claim_is_flagged_and_a_grounded_rewrite_removes_it(page: Page, smtp, claude_app, fake_claude):
+    fake_claude.reset()
+    fake_claude.configure(ttft=0.05, tps=0)
+
+    def responder(call: Call) -> str:
+        # LinkedIn's first answer invents a figure and an expert; the rewrite is grounded
+        if call.platform == "linkedin" and call.prompt is not None and not call.prompt.feedback:
+            return "### POST\nAn index makes pages 97% faster, says Dr. Helen Marsh of Acme Research."
+        return default_responder(call)
+
+    fake_claude.responder = responder
+    try:
+        sign_up(page, smtp, email="grounded@example.com", name="Gus Grounded", team="Grounded Co")
+        generate(page)
+        expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+        linkedin = page.get_by_role("article", name="LinkedIn")
+        expect(linkedin.get_by_text("Not found in your source — check before you publish:")).to_be_visible()
+        expect(linkedin.get_by_text("Grounded", exact=True)).to_have_count(0)
+
+        linkedin.get_by_role("button", name="Rewrite LinkedIn post grounded in the source").click()
+        expect(linkedin.get_by_text("Not found in your source — check before you publish:")).to_have_count(0, timeout=30_000)
+        expect(linkedin).to_have_attribute("data-status", "done")
+        expect(linkedin.get_by_text("Grounded", exact=True)).to_be_visible()
+        expect(linkedin.get_by_text("Helen Marsh")).to_have_count(0)
+        rewrite = fake_claude.requests[-1]
+        assert rewrite.platform == "linkedin" and "Some details are not in the source" in str(rewrite.body)
+    finally:
+        fake_claude.reset()
