@@ -206,7 +206,7 @@ def start_generation(
     if processing_restricted(s, actor):
         raise ComposeError(
             "You asked us to restrict processing of your content, so OmniPostr will not send it to "
-            "the AI. You can lift the restriction in Settings → Privacy.",
+            f"the AI. To lift the restriction, write to {get_settings().privacy_email}.",
             "restricted",
         )
     used, allowed = usage_this_month(s, actor.workspace_id)
