@@ -257,7 +257,8 @@ def edit_variant(s: Session, actor: Actor, variant_id: int, posts: list[str], fi
         raise ComposeError("This post is still being written. Edit it when it is finished.")
     spec = platforms.PLATFORMS[v.platform]
     clean_posts = [unicodedata.normalize("NFC", p).strip() for p in posts]
-    clean_posts = [p for p in clean_posts if p] or [""]
+    # posts added or removed in a numbered thread: the numbers follow
+    clean_posts = platforms.renumber([p for p in clean_posts if p]) or [""]
     known = {f.name for f in spec.fields}
     clean_fields = {k: unicodedata.normalize("NFC", fields.get(k, "")).strip() for k in known}
     post = Post(platform=v.platform, posts=clean_posts, fields=clean_fields)

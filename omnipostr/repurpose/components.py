@@ -117,6 +117,7 @@ def _editor(S, card: Card) -> rx.Component:
                     rx.text_area(
                         default_value=m.text,
                         id="edit-field-" + m.part,
+                        name="field-" + m.part,
                         on_change=lambda v: S.set_draft_field(m.part, v).debounce(120),
                         rows="2",
                         width="100%",
@@ -144,6 +145,7 @@ def _editor(S, card: Card) -> rx.Component:
                     rx.text_area(
                         default_value=m.text,
                         id="edit-post-" + i.to_string(),
+                        name="post-" + i.to_string(),
                         on_change=lambda v: S.set_draft_post(i, v).debounce(120),
                         rows="5",
                         width="100%",
@@ -167,7 +169,9 @@ def _editor(S, card: Card) -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        on_submit=lambda _: S.save_edit(),
+        # Save takes the boxes as they are (the form's values), not the last debounced change
+        on_submit=S.save_edit,
+        reset_on_submit=False,
         aria_label="Edit " + card.name + " post",
     )
 

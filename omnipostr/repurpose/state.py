@@ -211,20 +211,35 @@ class CardsState(SessionState):
         if card is None or not card.thread or len(self.draft_posts) >= 50:
             return
         self.draft_posts.append(Meter("", "", 0, 0, "", "ok"))
-        self._remeter()
+        self._renumber_draft()
 
     @rx.event
     def remove_draft_post(self, index: int):
         index = int(index)
         if len(self.draft_posts) > 1 and 0 <= index < len(self.draft_posts):
             self.draft_posts.pop(index)
-            self._remeter()
+            self._renumber_draft()
+
+    def _renumber_draft(self) -> None:
+        """After a post is added or removed, a numbered thread's numbers follow (the boxes
+        are remounted with the new text: their key includes the number of posts)."""
+        for m, text in zip(self.draft_posts, platforms.renumber([m.text for m in self.draft_posts]), strict=True):
+            m.text = text
+        self._remeter()
 
     @rx.event
-    async def save_edit(self):
+    async def save_edit(self, form: dict | None = None):
         actor = await self._actor()
         if actor is None:
             return self._login_redirect()
+        # What the boxes hold when Save is pressed; a change still in its debounce is in there.
+        form = form if isinstance(form, dict) else {}
+        for i, m in enumerate(self.draft_posts):
+            if isinstance(form.get(f"post-{i}"), str):
+                m.text = form[f"post-{i}"][:20_000]
+        for m in self.draft_fields:
+            if isinstance(form.get(f"field-{m.part}"), str):
+                m.text = form[f"field-{m.part}"][:20_000]
         post = self._draft_post()
         if post is None:
             return

@@ -154,6 +154,27 @@ def test_a_draft_is_kept_across_pages_reloads_and_a_quick_new_draft_but_not_a_si
     expect(page.get_by_text("0 words · 0 min read")).to_be_visible()
 
 
+def test_a_thread_is_edited_post_by_post_and_its_numbers_follow(page: Page, smtp, live_app):
+    sign_up(page, smtp, email="thea@example.com", name="Thea Thread", team="Thread Co")
+    paste_and_generate(page)
+    x = page.get_by_role("article", name="X", exact=True)
+    expect(x).to_have_attribute("data-status", "done", timeout=30_000)
+    n = x.locator(".op-post-text").count()
+    assert n >= 3
+    x.get_by_role("button", name="Edit X post").click()
+    x.get_by_role("button", name="Remove Post 1").click()
+    expect(x.get_by_role("textbox", name=re.compile(r"^Post \d+$"))).to_have_count(n - 1)
+    expect(x.get_by_role("textbox", name="Post 1")).to_have_value(re.compile(rf" 1/{n - 1}$"))
+    x.get_by_role("button", name="Add post").click()
+    x.get_by_role("textbox", name=f"Post {n}").fill("We are keeping the four-day week.")
+    x.get_by_role("button", name="Save").click()
+    expect(x.get_by_text("Edited")).to_be_visible()
+    texts = [t.strip() for t in x.locator(".op-post-text").all_inner_texts()]
+    assert [t.rsplit(" ", 1)[1] for t in texts] == [f"{k}/{n}" for k in range(1, n + 1)]
+    assert texts[-1] == f"We are keeping the four-day week. {n}/{n}"
+    expect(x.get_by_text("Breaks a platform rule")).to_have_count(0)
+
+
 def test_another_workspace_cannot_see_or_touch_a_generation(page: Page, new_page, smtp, live_app):
     sign_up(page, smtp, email="alice@example.com", name="Alice", team="Alice Inc")
     paste_and_generate(page)

@@ -92,6 +92,20 @@ async def test_an_edit_is_stored_with_history_checked_and_searchable():
     assert restored.post.posts == [new]
 
 
+async def test_posts_added_to_or_removed_from_a_numbered_thread_are_numbered_again():
+    ada = member()
+    gen = await generated(ada, platforms=["x"])
+    v = db.in_session(library.get_generation, ada, gen.id).variants[0]
+    posts = v.post.posts
+    assert len(posts) >= 3 and all(p.endswith(f"/{len(posts)}") for p in posts)
+    # the first post removed, a post added at the end: numbers follow, nothing is left broken
+    edited = db.in_session(library.edit_variant, ada, v.id, [*posts[1:], "Schools save money."], {})
+    n = len(posts)
+    assert [p.rsplit(" ", 1)[1] for p in edited.post.posts] == [f"{k}/{n}" for k in range(1, n + 1)]
+    assert edited.post.posts[-1] == f"Schools save money. {n}/{n}"
+    assert not [p for p in edited.problems if p["code"] == "numbering"]
+
+
 async def test_deletes_variant_generation_and_original_text():
     ada = member()
     gen = await generated(ada, platforms=["x", "linkedin", "threads"])

@@ -469,6 +469,14 @@ def test_a_lowercase_unit_ends_a_sentence_where_a_capitalised_title_does_not():
     ]
 
 
+def test_renumber_keeps_a_threads_numbers_in_step_with_its_posts():
+    assert pf.renumber(["One 1/3", "Two 2/3", "Three 3/3"][1:]) == ["Two 1/2", "Three 2/2"]
+    assert pf.renumber(["1/2 One", "2/2 Two", "Three"]) == ["1/3 One", "2/3 Two", "3/3 Three"]
+    assert pf.renumber(["A thread", "without numbers"]) == ["A thread", "without numbers"]
+    assert pf.renumber(["Only post 1/2"]) == ["Only post 1/2"]  # one post is not a thread
+    assert pf.renumber(["First 1/2", "", "Third"]) == ["First 1/3", "", "Third 3/3"]
+
+
 ARTICLE_SENTENCES = [
     "Our analytics showed that most seats were used less than once a week.",
     "Small teams paid for colleagues who logged in twice a quarter.",

@@ -10,6 +10,7 @@ Public API (stable):
 - ``validate(platform_id, variant, settings=None) -> list[Problem]`` (empty = valid) and
   ``advise(...)`` for softer suggestions that never make a variant invalid.
 - ``split_thread(platform_id, text, settings=None, numbered=True) -> list[str]``.
+- ``renumber(posts) -> list[str]``: a numbered thread numbered again after an edit.
 - ``repair(platform_id, variant, settings=None) -> Variant``: deterministic; the result
   passes ``validate``.
 - ``estimate_duration_seconds(text, wpm=150) -> int`` and ``script_beats(text)``.
@@ -38,6 +39,7 @@ from omnipostr.repurpose.platforms.rules import (
     measure,
     numbering,
     remove_links,
+    renumber,
     repair,
     split_thread,
     strip_numbering,
@@ -64,6 +66,7 @@ __all__ = [
     "measure",
     "numbering",
     "remove_links",
+    "renumber",
     "repair",
     "script_beats",
     "setting",

@@ -104,6 +104,27 @@ def strip_numbering(post: str) -> str:
     return text
 
 
+def renumber(posts: list[str]) -> list[str]:
+    """A numbered thread numbered again after posts were added, removed or reordered: each
+    post's "k/n" replaced by its place, where the thread keeps its numbers (at the end, or at
+    the start). A thread without numbers, or a single post, is returned as it is."""
+    marked = [p for p in posts if numbering(p)]
+    if len(posts) < 2 or not marked:
+        return list(posts)
+    at_start = _MARK_START.search(marked[0].strip()) is not None and not _MARK_END.search(marked[0].strip())
+    n = len(posts)
+    out = []
+    for k, post in enumerate(posts, 1):
+        bare = strip_numbering(post)
+        if not bare:
+            out.append(bare)
+        elif at_start:
+            out.append(f"{k}/{n} {bare}")
+        else:
+            out.append(f"{bare} {k}/{n}")
+    return out
+
+
 # --- validating ---------------------------------------------------------------------------
 
 
