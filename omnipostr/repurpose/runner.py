@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -31,7 +31,7 @@ from omnipostr.library import service as library
 from omnipostr.repurpose import engines, platforms, service
 from omnipostr.repurpose.engines.base import Delta, Done, Engine, Failed, Options, Retry, Usage
 from omnipostr.repurpose.engines.base import Source as EngineSource
-from omnipostr.repurpose.models import Generation, Source, Variant
+from omnipostr.repurpose.models import Generation, Source, Variant, VariantRevision
 from omnipostr.repurpose.variant import Variant as Post
 from omnipostr.usage import service as usage
 
@@ -111,6 +111,17 @@ class Job:
     options_dict: dict
     todo: list[tuple[int, str]]  # (variant id, platform)
     feedback: dict[int, str]
+    takes: dict[int, int] = field(default_factory=dict)  # variant id -> Options.variation
+
+
+def _takes(s: Session, variant_ids: list[int]) -> dict[int, int]:
+    """For "Regenerate": which take each post is on now (1 after its first regeneration)."""
+    rows = s.exec(
+        select(VariantRevision.variant_id).where(
+            col(VariantRevision.variant_id).in_(variant_ids), VariantRevision.kind == "regenerate"
+        )
+    ).all()
+    return {vid: rows.count(vid) + 1 for vid in variant_ids}
 
 
 def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job | None:
@@ -301,6 +312,7 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
     out = Outcome(variant_id=variant_id, platform=platform, ok=False, revision_kind=kind)
     t0 = time.monotonic()
     feedback = job.feedback.get(variant_id)
+    options = replace(job.options, variation=job.takes[variant_id]) if variant_id in job.takes else job.options
     settings = dict(job.options.platform_settings)
     post: Post | None = None
     engine_passes = 2 if engine.name == "claude" else 1
@@ -309,7 +321,7 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
         pp.text = ""
         result: Done | Failed | None = None
         try:
-            async for ev in engine.stream(job.source, platform, job.options, feedback=feedback):
+            async for ev in engine.stream(job.source, platform, options, feedback=feedback):
                 if isinstance(ev, Delta):
                     if out.first_token_ms is None:
                         out.first_token_ms = int((time.monotonic() - t0) * 1000)
@@ -384,6 +396,8 @@ async def run(
     if job is None:
         return "failed"
     job.feedback = dict(feedback or {})
+    if kind == "regenerate":
+        job.takes = await db.run(_takes, [vid for vid, _ in job.todo])
     if engine is None:
         try:
             engine = engines.get_engine()

@@ -29,12 +29,6 @@ ACTIVE = ("queued", "running")
 SHOWN_ERRORS = ("text", "platforms", "link", "restricted", "quota", "form")
 
 
-OFFLINE_REGENERATE = (
-    "The offline engine writes the same post from the same source, so this restores the "
-    "original. Set an Anthropic API key for a fresh take."
-)
-
-
 class CardsState(SessionState):
     """Cards of one generation: show, stream, edit, copy, regenerate, delete."""
 
@@ -251,11 +245,7 @@ class CardsState(SessionState):
         self.editing = 0
         return rx.toast.success("Saved.")
 
-    async def _relaunch(
-        self, actor, variant_ids: list[int] | None, feedback: dict[int, str] | None, kind: str,
-        *, note: rx.event.EventSpec | None = None,
-    ):
-        """Run some platforms again; ``note`` is shown when they have started."""
+    async def _relaunch(self, actor, variant_ids: list[int] | None, feedback: dict[int, str] | None, kind: str):
         if not self.generation_id:
             return None
         allowed = await db.run(lambda s: not service.processing_restricted(s, actor))
@@ -271,19 +261,14 @@ class CardsState(SessionState):
         for c in self.cards:
             if variant_ids is None and c.status == "failed" or (variant_ids and c.variant_id in variant_ids):
                 self._replace(cards.streaming(c.platform, "", status="queued", variant_id=c.variant_id))
-        return [type(self).watch, note] if note is not None else type(self).watch
+        return type(self).watch
 
     @rx.event
     async def regenerate(self, variant_id: int):
         actor = await self._actor()
         if actor is None:
             return self._login_redirect()
-        # Offline, say why a finished post comes back the same (it also undoes edits, which is
-        # useful); a failed one is simply tried again.
-        card = self._find(int(variant_id))
-        offline_again = not get_settings().claude_enabled and card is not None and card.status == "done"
-        note = rx.toast.info(OFFLINE_REGENERATE, duration=8000) if offline_again else None
-        return await self._relaunch(actor, [int(variant_id)], None, "regenerate", note=note)
+        return await self._relaunch(actor, [int(variant_id)], None, "regenerate")
 
     @rx.event
     async def rewrite_grounded(self, variant_id: int):

@@ -83,6 +83,10 @@ async def test_regenerating_one_platform_keeps_the_others_and_adds_a_revision():
     with db.session() as s:
         revs = s.exec(select(VariantRevision).where(VariantRevision.variant_id == x.id)).all()
     assert sorted(r.kind for r in revs) == ["generated", "regenerate"]
+    # each regeneration is another take, even from the deterministic offline engine
+    await runner.run(gen.id, engine=OfflineEngine(), variant_ids=[x.id], kind="regenerate")
+    x3 = next(v for v in variants(gen.id) if v.platform == "x")
+    assert len({x.body, x2.body, x3.body}) == 3
 
 
 async def test_a_deleted_original_cannot_be_generated_again_and_says_so():

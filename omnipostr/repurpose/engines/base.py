@@ -35,6 +35,9 @@ class Options:
     """A link back to the original, included where the platform allows links."""
     platform_settings: dict[str, int] = field(default_factory=dict)
     """Per-platform knobs, e.g. {"mastodon_limit": 500, "instagram_hashtag_cap": 5}."""
+    variation: int = 0
+    """Which take of a post this is: 0 the first, then 1, 2... for each "Regenerate". Claude
+    varies by itself; the deterministic offline engine opens and lays out each take differently."""
 
 
 @dataclass

@@ -218,15 +218,15 @@ class Analysis:
     headings: tuple[str, ...] = field(default=())
     headline: str = ""  # the source's own title when it reads as a hook (a number, a question)
 
-    def hook(self, max_chars: int = 200, *, avoid: tuple[str, ...] = ()) -> str:
+    def hook(self, max_chars: int = 200, *, avoid: tuple[str, ...] = (), nth: int = 0) -> str:
         """The strongest short opening: a headline of the source's own, else its best short
-        sentence, a question or a number favoured."""
+        sentence, a question or a number favoured. ``nth`` takes the next-best instead (among
+        the best three, in turn), for another take of the same post."""
+        ranked: list[tuple[float, int, str]] = []
         if self.headline and self.headline not in avoid and ptext.utf16_length(self.headline) <= max_chars:
-            return self.headline
-        best: tuple[float, int] | None = None
-        chosen = ""
+            ranked.append((float("inf"), 0, self.headline))
         for s in self.candidates:
-            if s.text in avoid or ptext.utf16_length(s.text) > max_chars:
+            if s.text in avoid or s.text == self.headline or ptext.utf16_length(s.text) > max_chars:
                 continue
             value = s.score
             value += 1.2 if s.question else 0.0
@@ -235,11 +235,10 @@ class Analysis:
             value += 0.3 if len(s.text.split()) <= 20 else 0.0
             value -= 1.5 if s.anaphoric else 0.0
             value -= 0.5 if s.list_item else 0.0
-            key = (value, -s.index)
-            if best is None or key > best:
-                best, chosen = key, s.text
-        if chosen:
-            return chosen
+            ranked.append((value, -s.index, s.text))
+        if ranked:
+            best = sorted(ranked, reverse=True)[:3]
+            return best[nth % len(best)][2]
         pool = self.candidates or self.sentences
         first = next((s.text for s in pool if s.text not in avoid), "") or self.title
         return _trim(first, max_chars)
@@ -614,9 +613,13 @@ class _Ctx:
             cta = pf.remove_links(cta)
         return cta
 
+    @property
+    def take(self) -> int:
+        return max(0, int(self.options.variation or 0))
+
     def point(self, text: str, i: int) -> str:
         if self.emoji == "lots":
-            return f"{_POINT_EMOJI[i % len(_POINT_EMOJI)]} {text}"
+            return f"{_POINT_EMOJI[(i + self.take) % len(_POINT_EMOJI)]} {text}"
         return text
 
     def hook_line(self, hook: str, where: str = "start") -> str:
@@ -672,7 +675,7 @@ def _thread(ctx: _Ctx) -> Variant:
         "mastodon": _size(len(an.candidates), 1, 3),
     }.get(pid, 3)
     limit = pf.limit(pid, "posts", ctx.settings)
-    hook = an.hook(max(40, min(200, limit - 20)))
+    hook = an.hook(max(40, min(200, limit - 20)), nth=ctx.take)
     points = an.key_points(n, exclude=(hook,))
     threaded = pid in ("x", "threads", "bluesky")  # their hook ends with the thread emoji
     first = ctx.hook_line(hook, where="end" if threaded else "start")
@@ -696,7 +699,7 @@ def _single(ctx: _Ctx, *, budget: int, points: int, tag_want: int, links: bool) 
     pid = ctx.platform.id
     an = ctx.an
     fold = ctx.platform.fold or 200
-    hook = an.hook(min(fold, 200) - 4)
+    hook = an.hook(min(fold, 200) - 4, nth=ctx.take)
     head = ctx.hook_line(hook)
     chosen = an.key_points(points, exclude=(hook,))
     closing = [c for c in (ctx.cta(links=links),) if c]
@@ -746,7 +749,7 @@ def _script(ctx: _Ctx, hook: str, exclude: tuple[str, ...]) -> str:
 
 def _tiktok(ctx: _Ctx) -> Variant:
     an = ctx.an
-    hook = an.hook(150)
+    hook = an.hook(150, nth=ctx.take)
     script = _script(ctx, hook, ())
     lead = an.title if an.title and an.title != hook else an.key_points(1, exclude=(hook,))[:1]
     lead = lead if isinstance(lead, str) else (lead[0] if lead else hook)
@@ -761,7 +764,7 @@ def _tiktok(ctx: _Ctx) -> Variant:
 def _shorts(ctx: _Ctx) -> Variant:
     an = ctx.an
     title = _trim(an.title, 100) if an.title else _trim(an.hook(100), 100)
-    hook = an.hook(200, avoid=(an.title,))
+    hook = an.hook(200, avoid=(an.title,), nth=ctx.take)
     script = _script(ctx, hook, ())
     about = [s.text for s in an.candidates[:3] if s.text != hook][:2] or [hook]
     parts = [" ".join(about)]
@@ -785,7 +788,7 @@ def _newsletter(ctx: _Ctx) -> Variant:
     subject = an.title if an.title and ptext.utf16_length(an.title) <= 100 else ""
     if not subject:
         subject = _trim(an.title or an.hook(60), 60)
-    hook = an.hook(150, avoid=(subject,))
+    hook = an.hook(150, avoid=(subject,), nth=ctx.take)
     preview = hook
     intro_sentences = [s.text for s in an.candidates[:2] if s.text != hook]
     points = an.key_points(_size(len(an.candidates), 3, 6), exclude=(hook, *intro_sentences))

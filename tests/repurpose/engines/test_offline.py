@@ -208,6 +208,18 @@ def test_a_headline_of_the_source_opens_the_posts_and_names_the_hashtag():
         assert faithfulness.check(CLOUD_BILL, build_variant(Source("", CLOUD_BILL), platform, Options()).text) == []
 
 
+def test_each_take_opens_differently_and_keeps_every_rule():
+    source = Source("", ARTICLES["four-day-week"])
+    for platform in PLATFORMS:
+        takes = [build_variant(source, platform, Options(variation=k)) for k in range(4)]
+        assert takes[0] == build_variant(source, platform, Options())  # the first take is the default
+        for v in takes:
+            assert pf.validate(platform, v) == [], platform
+            assert faithfulness.check(source.text, v.text) == [], platform
+    openings = [build_variant(source, "linkedin", Options(variation=k)).posts[0].split("\n")[0] for k in range(4)]
+    assert len(set(openings[:3])) == 3 and openings[3] == openings[0]  # the best three, in turn
+
+
 def test_a_thread_emoji_only_opens_a_real_thread():
     source = Source("", ARTICLES["four-day-week"])
     for platform in ("x", "threads", "bluesky"):
