@@ -400,8 +400,7 @@ class ComposerState(CardsState):
         if self.text != self.seed:
             # The box is new (a reload, or back from another page) but this tab's draft is
             # not: put the draft back in it.
-            self.seed = self.text
-            self.seed_key += 1
+            self._seed(self.text, self.title)
         gid = int(g) if (g := params.get("g", "")).isdigit() else self.generation_id
         # with no id in the address, the same tab shows its last run if it is still this workspace's
         if gid and await self._load_generation(actor, gid) and runner.is_running_here(gid):
@@ -419,10 +418,14 @@ class ComposerState(CardsState):
         vid = o.get("brand_voice_id")
         self.voice_id = str(vid) if vid and str(vid) in {v["id"] for v in self.voices} else "none"
 
-    def _seed(self, text: str, title: str = "") -> None:
+    def _seed(self, text: str, title: str = "", *, remount: bool = True) -> None:
+        """Put ``text`` in the composer's box. The box is uncontrolled: it shows a new seed
+        only when remounted (``seed_key``); without ``remount`` the page has set the box
+        itself."""
         self.text = text
         self.seed = text
-        self.seed_key += 1
+        if remount:
+            self.seed_key += 1
         self.title = title
         self.errors = {}
 
@@ -513,8 +516,7 @@ class ComposerState(CardsState):
     def _clear_source(self) -> None:
         # The page empties the box itself as the button is pressed (page.CLEAR_BOX), so the
         # box is not remounted here: a remount would drop whatever was pasted meanwhile.
-        self.text = self.seed = self.title = ""
-        self.errors = {}
+        self._seed("", "", remount=False)
         self.kind = "paste"
         self.filename = ""
         self.source_url = ""
