@@ -11,9 +11,8 @@ from tests.e2e.conftest import mail_link
 PASSWORD = "correct horse battery staple"
 
 
-def sign_up(page: Page, smtp, *, email: str, name: str = "Ada Lovelace", team: str = "Analytical Engines",
-            password: str = PASSWORD, verify: bool = True) -> None:
-    page.goto("/signup")
+def submit_sign_up(page: Page, *, email: str, name: str, team: str, password: str = PASSWORD) -> None:
+    """Fill in the sign-up form on the current page and send it."""
     page.get_by_label("Your name").fill(name)
     page.get_by_label("Work email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -21,6 +20,12 @@ def sign_up(page: Page, smtp, *, email: str, name: str = "Ada Lovelace", team: s
     page.get_by_label("I am 16 years of age or older.").check()
     page.get_by_label("I have read and accept the privacy policy.").check()
     page.get_by_role("button", name="Create account").click()
+
+
+def sign_up(page: Page, smtp, *, email: str, name: str = "Ada Lovelace", team: str = "Analytical Engines",
+            password: str = PASSWORD, verify: bool = True) -> None:
+    page.goto("/signup")
+    submit_sign_up(page, email=email, name=name, team=team, password=password)
     expect(page.get_by_text("We sent a link to")).to_be_visible()
     if verify:
         link = mail_link(smtp, email, "/verify?token=")

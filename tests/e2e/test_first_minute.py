@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import PASSWORD
+from tests.e2e.helpers import submit_sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -44,13 +44,7 @@ class Requests:
 
 def sign_up_with_dev_mailbox(page: Page, *, email: str, name: str = "Nia New", team: str = "Nia Makes") -> None:
     """Sign up and confirm through the development mailbox, as a person does with `make run`."""
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("Work email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Team or company name").fill(team)
-    page.get_by_label("I am 16 years of age or older.").check()
-    page.get_by_label("I have read and accept the privacy policy.").check()
-    page.get_by_role("button", name="Create account").click()
+    submit_sign_up(page, email=email, name=name, team=team)
     expect(page.get_by_role("status")).to_contain_text(f"We sent a link to {email}.")
     page.get_by_role("link", name="open the development mailbox").click()
     page.wait_for_url(re.compile(r".*/dev/mail$"))
