@@ -687,7 +687,14 @@ def _thread(ctx: _Ctx) -> Variant:
         closing.append(" ".join(tags))
     if closing:
         items.append("\n".join(closing))
-    posts = _pack_posts(ctx, items, hook_alone=pid in ("x", "bluesky"), merge=pid not in ("x",))
+
+    def pack(items_: list[str]) -> list[str]:
+        return _pack_posts(ctx, items_, hook_alone=pid in ("x", "bluesky"), merge=pid not in ("x",))
+
+    posts = pack(items)
+    if tags and len(posts) > 1 and pf.strip_numbering(posts[-1]) == " ".join(tags):
+        # The hashtags did not fit in the last post: a post of hashtags alone says nothing.
+        posts = pack(items[:-1])
     if threaded and len(posts) == 1 and first != hook:
         # It all fits in one post: the thread emoji would promise a thread that is not there.
         posts = [posts[0].replace(first, hook, 1)]

@@ -220,6 +220,16 @@ def test_each_take_opens_differently_and_keeps_every_rule():
     assert len(set(openings[:3])) == 3 and openings[3] == openings[0]  # the best three, in turn
 
 
+def test_no_thread_post_is_hashtags_alone():
+    for article in ARTICLES.values():
+        for platform in ("x", "threads", "bluesky", "mastodon"):
+            for take in range(3):
+                v = build_variant(Source("", article), platform, Options(variation=take))
+                for post in v.posts:
+                    words = pf.strip_numbering(post).split()
+                    assert not words or not all(w.startswith("#") for w in words), (platform, post)
+
+
 def test_a_thread_emoji_only_opens_a_real_thread():
     source = Source("", ARTICLES["four-day-week"])
     for platform in ("x", "threads", "bluesky"):
