@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 _TMP = Path(tempfile.mkdtemp(prefix="omnipostr-bench-"))
 os.environ["OMNIPOSTR_DATA_DIR"] = str(_TMP)
+os.environ["OMNIPOSTR_KEYS_DIR"] = str(_TMP / "keys")
 os.environ["OMNIPOSTR_DATABASE_URL"] = f"sqlite:///{_TMP / 'bench.db'}"
 os.environ["OMNIPOSTR_ENV"] = "test"
 os.environ["OMNIPOSTR_JOBS_ENABLED"] = "false"

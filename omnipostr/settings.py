@@ -4,12 +4,14 @@ Environment variables use the prefix ``OMNIPOSTR_`` (``OMNIPOSTR_DATABASE_URL``.
 ``.env`` file in the working directory is read too. The Anthropic key is also accepted under
 its usual name, ``ANTHROPIC_API_KEY``. Secrets are ``SecretStr``: they never print.
 Without any configuration the app runs on its embedded defaults: a SQLite file, the offline
-engine, and mail written to the log.
+engine, and mail kept for the operator (the terminal and a mailbox opened with a key printed
+at start-up).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -38,15 +40,33 @@ class Settings(BaseSettings):
     extra_origins: list[str] = Field(default_factory=list)
     """More origins allowed by CORS, besides ``base_url``."""
     data_dir: Path = PROJECT_ROOT / "data"
+    """The SQLite database (embedded default) and nothing secret."""
+    keys_dir: Path = PROJECT_ROOT / "keys"
+    """Where the embedded default creates its key files (``secret.key``, ``content.key``) when
+    ``secret_key`` / ``encryption_keys`` are not set: a folder of their own, owner-only, apart
+    from the data, so one copy of ``data_dir`` (or a database backup) decrypts nothing. Back
+    it up separately."""
     database_url: str = ""
     """SQLAlchemy URL. Empty: a SQLite file in ``data_dir``."""
     secret_key: SecretStr | None = None
-    """Signs tokens. Empty: a random key is created once in ``data_dir``."""
+    """Signs tokens and keys the blind indexes. Empty: a random key is created once in
+    ``keys_dir``."""
     encryption_keys: SecretStr | None = None
     """Comma-separated Fernet keys for content at rest, newest first. Empty: one is created
-    in ``data_dir`` (keep that file out of the database backups)."""
+    once in ``keys_dir``."""
+    redis_url: str = Field(default="", validation_alias=AliasChoices("OMNIPOSTR_REDIS_URL", "REFLEX_REDIS_URL"))
+    """Several processes: Redis keeps the pages' state (sealed) and the rate-limit counters.
+    Empty: one process keeps both in memory."""
     log_level: str = "INFO"
+    log_format: Literal["", "text", "json"] = ""
+    """``text`` (key=value) or ``json`` (one object a line). Empty: json in production, text
+    otherwise."""
     trusted_proxy_hops: int = 0
+    metrics_token: SecretStr | None = None
+    """When set, ``/metrics`` and the detailed ``/health`` answer only to
+    ``Authorization: Bearer <token>``."""
+    csp_report_only: bool = False
+    """Send the Content-Security-Policy as ``-Report-Only`` (to try a stricter policy out)."""
 
     # --- accounts and sessions ------------------------------------------------------------
     session_days: int = 30
@@ -84,7 +104,9 @@ class Settings(BaseSettings):
 
     # --- email ----------------------------------------------------------------------------
     smtp_host: str = ""
-    """Empty: mail is written to the log and kept readable in the app (development)."""
+    """Empty: no mail leaves the machine. Outside production it is kept for the operator: the
+    terminal says when mail is waiting, and the mailbox at ``/dev/mail`` opens only with the
+    key printed at start-up."""
     smtp_port: int = 587
     smtp_username: str = ""
     smtp_password: SecretStr | None = None
@@ -92,11 +114,20 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "OmniPostr <no-reply@omnipostr.local>"
     outbox_max_attempts: int = 8
+    account_mail_per_address_per_hour: int = 3
+    """Sign-up, confirmation and password-reset mail a visitor can ask for to one address:
+    at most this many an hour."""
+    account_mail_per_ip_per_hour: int = 20
+    """The same, asked for from one IP address."""
 
     # --- jobs -----------------------------------------------------------------------------
     jobs_enabled: bool = True
     job_lease_seconds: int = 30
+    job_runs_keep_days: int = 30
     outbox_interval_seconds: float = 5.0
+    outbox_keep_days: int = 30
+    """Sent mail is kept this long (for support), then deleted."""
+    outbox_failed_keep_days: int = 90
 
     # --- sign in with ... -----------------------------------------------------------------
     google_client_id: str = ""
@@ -168,12 +199,7 @@ class Settings(BaseSettings):
         return bool(self.github_client_id and self.github_client_secret)
 
     def _key_file(self, name: str, make) -> str:
-        path = self.data_dir / name
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(make())
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return key_file(self.keys_dir, name, make, legacy_dir=self.data_dir)
 
     def signing_key(self) -> bytes:
         if self.secret_key and self.secret_key.get_secret_value():
@@ -186,6 +212,27 @@ class Settings(BaseSettings):
         from cryptography.fernet import Fernet
 
         return [self._key_file("content.key", lambda: Fernet.generate_key().decode())]
+
+
+def key_file(folder: Path, name: str, make, *, legacy_dir: Path | None = None) -> str:
+    """Read the key file ``folder/name``, creating it (and its owner-only folder) once.
+
+    Installs from before keys had a folder of their own kept them beside the database: such
+    a file is moved here, so the data it encrypted stays readable."""
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+        old = legacy_dir / name if legacy_dir is not None else None
+        if old is not None and old.exists() and old.resolve() != path.resolve():
+            os.replace(old, path)
+        else:
+            # created owner-only from the start: no moment where another user could read it
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(make())
+    path.chmod(0o600)
+    return path.read_text().strip()
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from omnipostr.jobs.registry import job
 def keep_days() -> int:
     from omnipostr.settings import get_settings
 
-    return int(getattr(get_settings(), "job_runs_keep_days", 30))
+    return get_settings().job_runs_keep_days
 
 
 @job("jobs.prune_runs", cron="7 3 * * *")

@@ -209,7 +209,9 @@ def _close(conn: smtplib.SMTP) -> None:
 
 
 class LogTransport:
-    """Writes ``mail to <address>: <subject>`` to the log. Never the body."""
+    """No SMTP server: the mail stays in the outbox (the operator's development mailbox
+    shows it) and the log says one was kept, by its number and kind: never its address,
+    subject or body."""
 
     def __enter__(self) -> LogTransport:
         return self
@@ -218,11 +220,13 @@ class LogTransport:
         return None
 
     def send(self, message: OutboxMessage) -> None:
-        logger.info("mail to %s: %s", message.to_address, message.subject)
+        who = f"user {message.user_id}" if message.user_id else "a visitor"
+        logger.info("mail %s (%s, for %s) kept on this machine: no SMTP server is set", message.id, message.kind, who)
 
 
 def get_transport(settings=None) -> SmtpTransport | LogTransport:
-    """The transport the settings ask for: SMTP when ``smtp_host`` is set, else the log."""
+    """The transport the settings ask for: SMTP when ``smtp_host`` is set, else none (the
+    mail stays on this machine)."""
     if settings is None:
         from omnipostr.settings import get_settings
 

@@ -24,6 +24,6 @@ def purge_outbox(session_factory) -> int:
     with session_factory() as session:
         return service.purge(
             session,
-            sent_before=now - timedelta(days=int(getattr(s, "outbox_keep_days", 30))),
-            failed_before=now - timedelta(days=int(getattr(s, "outbox_failed_keep_days", 90))),
+            sent_before=now - timedelta(days=s.outbox_keep_days),
+            failed_before=now - timedelta(days=s.outbox_failed_keep_days),
         )

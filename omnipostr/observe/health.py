@@ -15,6 +15,10 @@ It is ``degraded`` when jobs are enabled but no process holds the lease, or when
 latest run failed; HTTP 503 (``down``) when the database cannot be reached. It never says why
 in a way that shows the database address or credentials.
 
+Anyone may ask, so the public answer names no host, process or error text: the lease's
+holder and times and each job's last error are shown only to the operator, who sends
+``Authorization: Bearer <Settings.metrics_token>``.
+
 /metrics is the Prometheus text format. When ``Settings.metrics_token`` is set it asks for
 ``Authorization: Bearer <token>``.
 """
@@ -42,6 +46,34 @@ logger = logging.getLogger("omnipostr.health")
 DB_TIMEOUT_SECONDS = 3.0
 
 
+
+
+def operator_token() -> str:
+    from omnipostr.settings import get_settings
+
+    token = get_settings().metrics_token
+    return token.get_secret_value() if token is not None else ""
+
+
+def is_operator(request: Request) -> bool:
+    """The request carries the operator's token (never true when none is configured)."""
+    token = operator_token()
+    given = request.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _public(sched: dict) -> dict:
+    """What anyone may see of the scheduler: whether it runs and how the jobs went."""
+    lease = sched.get("lease") or {}
+    return {
+        "enabled": sched.get("enabled"),
+        "running_here": sched.get("running_here"),
+        "lease": {"active": bool(lease.get("active"))},
+        "jobs": {
+            name: {k: v for k, v in run.items() if k in ("outcome", "ended_at", "age_seconds")}
+            for name, run in (sched.get("jobs") or {}).items()
+        },
+    }
 
 
 def _check(engine: Engine) -> dict:
@@ -112,6 +144,8 @@ def make_health(engine_getter: Callable[[], Engine] | None = None):
         degraded = (enabled and not lease.get("active")) or any(
             j["outcome"] == "failed" for j in sched.get("jobs", {}).values()
         )
+        if not is_operator(request):
+            sched = _public(sched)
         body.update(status="degraded" if degraded else "ok", database=result["database"], scheduler=sched)
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -119,15 +153,8 @@ def make_health(engine_getter: Callable[[], Engine] | None = None):
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    from omnipostr.settings import get_settings
-
-    token = getattr(get_settings(), "metrics_token", None)
-    if token is not None and hasattr(token, "get_secret_value"):
-        token = token.get_secret_value()
-    if token:
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            return Response("unauthorized\n", status_code=401, media_type="text/plain")
+    if operator_token() and not is_operator(request):
+        return Response("unauthorized\n", status_code=401, media_type="text/plain")
     data = await asyncio.to_thread(metrics.render)
     return Response(data, media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 

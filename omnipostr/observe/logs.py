@@ -5,7 +5,7 @@ every record that reaches it, from any logger:
 
 - :class:`RedactingFilter` replaces anything that looks like a password, token, API key,
   cookie or credential (in the message, its arguments, string extras and the traceback)
-  with ``[REDACTED]``;
+  with ``[REDACTED]``, and an email address with ``[email]``;
 - :class:`RequestContextFilter` adds the id of the HTTP request being served (set by the
   request-log middleware), so every line a request causes can be found again.
 
@@ -64,6 +64,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), REDACTED),  # Fernet tokens
+    # Email addresses: personal data, never in a log line (log a user id instead).
+    (re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), "[email]"),
 ]
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

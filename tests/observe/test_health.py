@@ -25,6 +25,16 @@ def jobs_enabled(monkeypatch):
     reset_settings()
 
 
+@pytest.fixture
+def operator(monkeypatch):
+    """The operator's token is configured; returns the header that carries it."""
+    monkeypatch.setenv("OMNIPOSTR_METRICS_TOKEN", "op-token-for-tests-0123456789")
+    reset_settings()
+    yield {"Authorization": "Bearer op-token-for-tests-0123456789"}
+    monkeypatch.undo()
+    reset_settings()
+
+
 @pytest.mark.promise("IMP-1")
 async def test_health_reports_database_and_scheduler(client):
     r = await client.get("/health")
@@ -33,11 +43,36 @@ async def test_health_reports_database_and_scheduler(client):
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True and body["database"]["latency_ms"] >= 0
     assert body["scheduler"]["enabled"] is False  # the test settings switch jobs off
-    assert body["scheduler"]["lease"]["holder"] is None and body["scheduler"]["jobs"] == {}
+    assert body["scheduler"]["lease"] == {"active": False} and body["scheduler"]["jobs"] == {}
+
+
+async def test_public_health_names_no_host_process_or_error(client, jobs_enabled, operator):
+    sched = runner.start("build-host-7:4242", jobs=[], lease_seconds=30)
+    registry.register("test.health_secret", lambda: 1 / 0, seconds=3600)
+    try:
+        jobs.run_now("test.health_secret")
+        public = await client.get("/health")
+        wrong = await client.get("/health", headers={"Authorization": "Bearer guess"})
+        detailed = await client.get("/health", headers=operator)
+    finally:
+        registry.unregister("test.health_secret")
+    for r in (public, wrong):
+        assert "build-host-7" not in r.text and "4242" not in r.text and "ZeroDivision" not in r.text
+        assert r.json()["scheduler"]["jobs"]["test.health_secret"]["outcome"] == "failed"
+    assert detailed.json()["scheduler"]["lease"]["holder"] == sched.holder
+    assert "ZeroDivisionError" in detailed.text
+
+
+async def test_metrics_ask_for_the_operator_token_when_one_is_set(client, operator):
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer nope"})).status_code == 401
+    r = await client.get("/metrics", headers=operator)
+    assert r.status_code == 200 and "omnipostr_http_request_duration_seconds" in r.text
 
 
 @pytest.mark.promise("IMP-1")
-async def test_health_shows_lease_holder_and_last_runs_and_a_failing_job(client, jobs_enabled):
+async def test_health_shows_lease_holder_and_last_runs_and_a_failing_job(client, jobs_enabled, operator):
+    client.headers.update(operator)
     r = (await client.get("/health")).json()
     assert r["status"] == "degraded"  # jobs on, but nobody runs them
     assert r["scheduler"]["lease"]["active"] is False

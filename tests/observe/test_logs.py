@@ -43,12 +43,21 @@ def test_redact_removes_secrets(line, secret):
         "GET /items/42 200",
         "request_id=3f2b8c1e-9a7d-4c2b-8e1f-0a9b8c7d6e5f",
         "input_tokens=812 output_tokens=1200",
-        "mail to ada@example.com: Confirm your email address",
+        "mail 12 (verify_email, for user 3) kept on this machine",
         "outbox: 3 sent, 0 to retry, 0 failed",
     ],
 )
 def test_redact_leaves_ordinary_text_alone(line):
     assert redact(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["mail to ada@example.com: Confirm", "invite for Grace.Hopper+team@navy.mil.example failed", "user=x@y.io"],
+)
+def test_redact_removes_email_addresses(line):
+    out = redact(line)
+    assert "@" not in out and "[email]" in out
 
 
 @pytest.fixture
@@ -79,7 +88,7 @@ def test_configure_logging_one_json_line_per_record_redacted(root_logging):
     lines = buf.getvalue().splitlines()
     assert len(lines) == 2  # the traceback stays inside its record's line
     first, second = (json.loads(x) for x in lines)
-    assert first["msg"] == "login for ada@example.com with password=[REDACTED]"
+    assert first["msg"] == "login for [email] with password=[REDACTED]"
     assert first["level"] == "INFO" and first["logger"] == "omnipostr.anything" and first["ts"].endswith("Z")
     assert "abc123456789" not in lines[0]
     assert second["msg"] == "it failed" and "ValueError" in second["exc"]

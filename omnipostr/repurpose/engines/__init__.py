@@ -32,7 +32,7 @@ def _fingerprint(settings: Settings) -> tuple:
         settings.claude_concurrency,
         settings.claude_timeout_seconds,
         settings.claude_max_retries,
-        bool(getattr(settings, "allow_loopback_http_ai", True)),
+        settings.allow_loopback_http_ai,
         hashlib.sha256(secret.encode()).hexdigest(),
     )
 

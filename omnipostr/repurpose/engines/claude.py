@@ -285,7 +285,7 @@ class ClaudeEngine:
             raise ValueError("The Claude engine needs an Anthropic API key.")
         self.base_url = check_base_url(
             settings.anthropic_base_url,
-            allow_loopback_http=bool(getattr(settings, "allow_loopback_http_ai", True)),
+            allow_loopback_http=settings.allow_loopback_http_ai,
         ).rstrip("/")
         self.__api_key = secret
         self.model = settings.claude_model
