@@ -3,6 +3,7 @@
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
 import omnipostr.tables  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -32,8 +33,17 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(_url())
+    if engine.dialect.name == "sqlite":
+        # SQLite alters a table by copying it and dropping the old one: with foreign keys on,
+        # that drop would cascade into every table that refers to it. Off while migrating,
+        # then checked.
+        event.listen(engine, "connect", lambda dbapi_conn, _rec: dbapi_conn.execute("PRAGMA foreign_keys=OFF"))
     with engine.connect() as conn:
         _run(conn)
+        if engine.dialect.name == "sqlite":
+            broken = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows that refer to nothing: {broken[:5]}")
     engine.dispose()
 
 

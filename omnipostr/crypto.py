@@ -1,10 +1,15 @@
-"""Encryption at rest for content columns, and hashing of tokens.
+"""Encryption at rest for every user-written column, blind indexes, and hashing of tokens.
 
-``ContentText`` is the one column type for anything a user wrote or had generated: sources,
-variants, support messages. It stores Fernet tokens (AES-128-CBC + HMAC-SHA256) made with
-the newest key in ``Settings.fernet_keys()`` and reads any of them, so a key can be rotated
-by putting a new one first, re-encrypting (``rotate_column``) and dropping the old one.
-Keys live outside the database (environment or a key file in the data directory).
+``ContentText`` (text) and ``ContentJSON`` (a JSON value) are the column types for anything a
+user wrote, had generated, or chose in words: sources, posts and their flags, the options of
+a generation (audience, call to action, brand voice), brand voices, names, email addresses,
+mail. They store Fernet tokens (AES-128-CBC + HMAC-SHA256) made with the newest key in
+``Settings.fernet_keys()`` and read any of them, so a key can be rotated by putting a new one
+first, re-encrypting and dropping the old one. Keys live outside the database (environment,
+or key files in their own folder).
+
+A value that must be found by equality (an email address at sign-in) also gets a blind index
+(``blind_index``): a keyed hash, so the database can match it without holding it.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
+from sqlalchemy.sql import ClauseElement, operators
 from sqlalchemy.types import TypeDecorator
 
 from omnipostr.settings import get_settings
@@ -41,8 +48,37 @@ def decrypt(token: str) -> str:
         raise ValueError("content cannot be decrypted with the configured keys") from e
 
 
+def seal(data: bytes) -> bytes:
+    """Bytes encrypted with the content key (e.g. a page's state kept in Redis)."""
+    return _fernet().encrypt(data)
+
+
+def unseal(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as e:
+        raise ValueError("sealed data cannot be decrypted with the configured keys") from e
+
+
 def reencrypt(token: str) -> str:
     return _fernet().rotate(token.encode("ascii")).decode("ascii")
+
+
+_NOT_IN_SQL = {
+    operators.eq, operators.ne, operators.lt, operators.le, operators.gt, operators.ge,
+    operators.in_op, operators.not_in_op, operators.like_op, operators.ilike_op,
+    operators.contains_op, operators.startswith_op, operators.endswith_op,
+}
+
+
+class _Opaque(Text.Comparator):
+    """The database holds ciphertext (a new random one each write): comparing it in SQL would
+    silently match nothing. Say so instead; find by a blind index."""
+
+    def operate(self, op, *other, **kwargs):
+        if op in _NOT_IN_SQL and not all(isinstance(o, ClauseElement) for o in other):
+            raise TypeError("an encrypted column cannot be compared in SQL; use its blind index")
+        return super().operate(op, *other, **kwargs)
 
 
 class ContentText(TypeDecorator):
@@ -50,6 +86,7 @@ class ContentText(TypeDecorator):
 
     impl = Text
     cache_ok = True
+    comparator_factory = _Opaque
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -60,6 +97,36 @@ class ContentText(TypeDecorator):
         if value is None:
             return None
         return decrypt(value)
+
+
+class ContentJSON(TypeDecorator):
+    """A JSON value that is encrypted in the database and a dict or list in Python."""
+
+    impl = Text
+    cache_ok = True
+    comparator_factory = _Opaque
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return json.loads(decrypt(value))
+
+
+def blind_index(purpose: str, value: str) -> str:
+    """A keyed hash of ``value`` for equality lookups: the same input gives the same index,
+    and the index reveals nothing without the app's secret key."""
+    key = get_settings().signing_key()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def email_index(email: str) -> str:
+    """The blind index of an email address (case does not matter)."""
+    return blind_index("email", (email or "").strip().lower())
 
 
 # --- tokens -------------------------------------------------------------------------------

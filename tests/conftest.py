@@ -20,6 +20,7 @@ import pytest
 _TMP = Path(tempfile.mkdtemp(prefix="omnipostr-test-"))
 os.environ["OMNIPOSTR_ENV"] = "test"
 os.environ["OMNIPOSTR_DATA_DIR"] = str(_TMP)
+os.environ["OMNIPOSTR_KEYS_DIR"] = str(_TMP / "keys")
 os.environ["OMNIPOSTR_SECRET_KEY"] = secrets.token_urlsafe(32)
 os.environ.setdefault("OMNIPOSTR_JOBS_ENABLED", "false")
 os.environ["OMNIPOSTR_SMTP_HOST"] = ""
@@ -70,9 +71,12 @@ def _wipe() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
-    """Every test starts with empty tables and the real time."""
+    """Every test starts with empty tables, the real time and no rate-limit counters."""
+    from omnipostr.accounts import ratelimit
+
     _wipe()
     clock.reset()
+    ratelimit.reset()
     yield
     clock.reset()
 

@@ -1,13 +1,18 @@
-"""Who uses OmniPostr: users, their workspaces and memberships, sessions and one-time tokens."""
+"""Who uses OmniPostr: users, their workspaces and memberships, sessions and one-time tokens.
+
+Names and email addresses are encrypted at rest (``ContentText``); an address is found by its
+blind index (``email_index``), kept in step with it whenever it is set.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from omnipostr import clock
+from omnipostr.crypto import ContentJSON, ContentText, email_index
 
 ROLES = ("owner", "admin", "member")
 
@@ -16,8 +21,10 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100)
-    email: str = Field(sa_column=Column(String(254), unique=True, index=True, nullable=False))
+    name: str = Field(sa_column=Column(ContentText, nullable=False))
+    email: str = Field(sa_column=Column(ContentText, nullable=False))
+    email_index: str = Field(default="", max_length=64, unique=True, index=True)
+    """``email_index(email)``: how sign-in finds the account without the address in the clear."""
     password_hash: str | None = Field(default=None, max_length=255)
     """argon2id; None for an account that signs in only with Google or GitHub."""
     email_verified_at: datetime | None = None
@@ -36,7 +43,7 @@ class Workspace(SQLModel, table=True):
     __tablename__ = "workspaces"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100)
+    name: str = Field(sa_column=Column(ContentText, nullable=False))
     owner_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
     plan: str = Field(default="free", max_length=32)
     data_region: str = Field(default="us", max_length=16)
@@ -59,7 +66,7 @@ class Invite(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
-    email: str = Field(max_length=254, index=True)
+    email: str = Field(sa_column=Column(ContentText, nullable=False))
     role: str = Field(default="member", max_length=16)
     token_hash: str = Field(max_length=64, unique=True)
     invited_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
@@ -113,15 +120,30 @@ class AuthToken(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE", index=True)
     purpose: str = Field(max_length=32)
     token_hash: str = Field(max_length=64, unique=True)
-    data: str = Field(default="", max_length=2000)
+    data: str = Field(default="", sa_column=Column(ContentText, nullable=False))
     """Purpose-specific: the new address for change_email, JSON for a pending social sign-up."""
     created_at: datetime = Field(default_factory=clock.now)
     expires_at: datetime
     used_at: datetime | None = None
 
 
+class AccountRequest(SQLModel, table=True):
+    """Account mail a visitor asked for (sign-up, a new confirmation link, a password reset),
+    kept until a job does the work. The page answers as soon as the request is stored: the
+    same answer, after the same work, whether or not the address has an account."""
+
+    __tablename__ = "account_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # signup | resend | reset
+    payload: dict = Field(default_factory=dict, sa_column=Column(ContentJSON, nullable=False))
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=clock.now, index=True)
+
+
 class LoginFailure(SQLModel, table=True):
-    """One failed sign-in, keyed by the address typed and by the client IP (throttling)."""
+    """One failed sign-in, keyed by the blind index of the address typed and by the client IP
+    (throttling)."""
 
     __tablename__ = "login_failures"
 
@@ -148,3 +170,9 @@ class OAuthIdentity(SQLModel, table=True):
     provider: str = Field(max_length=16)
     subject: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=clock.now)
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_email_index(_mapper, _conn, user: User) -> None:
+    user.email_index = email_index(user.email) if user.email else ""

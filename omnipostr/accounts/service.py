@@ -2,13 +2,16 @@
 
 Plain Python over a database session. Callers (Reflex state, HTTP routes, the API) pass the
 session first. Answers never reveal whether an address has an account: sign-up, reset and
-failed sign-in say the same for known and unknown addresses.
+failed sign-in say the same for known and unknown addresses, and sign-up, reset and a new
+confirmation link are only stored when asked for (``request_*``), so the answer also takes
+the same time; a job does the work (``process_account_requests``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,8 +19,9 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from omnipostr import clock
-from omnipostr.accounts import passwords
+from omnipostr.accounts import passwords, ratelimit
 from omnipostr.accounts.models import (
+    AccountRequest,
     AuthSession,
     AuthToken,
     Invite,
@@ -28,6 +32,7 @@ from omnipostr.accounts.models import (
     PolicyAcceptance,
     User,
     Workspace,
+    email_index,
 )
 from omnipostr.accounts.validation import InputError, clean_text, normalize_email
 from omnipostr.crypto import new_token, token_hash
@@ -35,6 +40,8 @@ from omnipostr.notify import service as mail
 from omnipostr.settings import get_settings
 
 __all__ = ["InputError", "AuthError", "Actor"]
+
+log = logging.getLogger("omnipostr.accounts")
 
 
 class AuthError(Exception):
@@ -181,15 +188,24 @@ def check_sign_up(form: SignUpForm) -> tuple[str, str, str]:
 
 
 def sign_up(s: Session, form: SignUpForm) -> User | None:
-    """Create the account and its workspace, and send the confirmation email.
+    """Create the account and its workspace, and send the confirmation email, at once (the
+    job that works through sign-up requests, and tests). Pages call ``request_sign_up``.
 
     For an address that already has an account nothing is created and that address is told
-    so by email; the caller shows the same answer either way. Returns the new user or None.
-    """
+    so by email. Returns the new user or None."""
     name, email, team = check_sign_up(form)
-    existing = s.exec(select(User).where(User.email == email)).first()
+    return create_account(
+        s, name=name, email=email, team=team, password_hash=passwords.hash_password(form.password),
+        marketing_opt_in=bool(form.marketing_opt_in),
+    )
+
+
+def create_account(
+    s: Session, *, name: str, email: str, team: str, password_hash: str, marketing_opt_in: bool = False,
+    policy_version: str | None = None,
+) -> User | None:
+    existing = s.exec(select(User).where(User.email_index == email_index(email))).first()
     if existing is not None:
-        passwords.hash_password(form.password)  # same work either way
         mail.enqueue(
             s,
             "account_exists",
@@ -202,17 +218,87 @@ def sign_up(s: Session, form: SignUpForm) -> User | None:
     user = User(
         name=name,
         email=email,
-        password_hash=passwords.hash_password(form.password),
+        password_hash=password_hash,
         age_confirmed_at=now,
-        marketing_opt_in=bool(form.marketing_opt_in),
+        marketing_opt_in=marketing_opt_in,
         password_changed_at=now,
     )
     s.add(user)
     s.flush()
     _create_own_workspace(s, user, team)
-    s.add(PolicyAcceptance(user_id=user.id, version=get_settings().privacy_policy_version))
+    s.add(PolicyAcceptance(user_id=user.id, version=policy_version or get_settings().privacy_policy_version))
     send_verification(s, user)
     return user
+
+
+# --- what visitors ask for: stored at once, done by a job ----------------------------------------
+
+TOO_MANY_FOR_ADDRESS = (
+    "We have already sent several emails to this address in the last hour. Check your inbox and "
+    "spam folder, or try again later."
+)
+TOO_MANY_FROM_NETWORK = "Too many requests from your network. Try again in an hour."
+
+
+def _allow_mail(email: str, ip: str) -> None:
+    """The per-address and per-IP limits on account mail; the same for every address."""
+    cfg = get_settings()
+    if ip and not ratelimit.allow("account-mail-ip", ip, cfg.account_mail_per_ip_per_hour):
+        raise InputError(TOO_MANY_FROM_NETWORK, "form")
+    if not ratelimit.allow("account-mail-address", email_index(email), cfg.account_mail_per_address_per_hour):
+        raise InputError(TOO_MANY_FOR_ADDRESS, "form")
+
+
+def request_sign_up(s: Session, form: SignUpForm, ip: str = "") -> str:
+    """Check a sign-up form and store the request (the account is made, or the address told
+    it has one, by ``process_account_requests``). Returns the address, normalised."""
+    name, email, team = check_sign_up(form)
+    _allow_mail(email, ip)
+    s.add(AccountRequest(kind="signup", payload={
+        "name": name, "email": email, "team": team, "password_hash": passwords.hash_password(form.password),
+        "marketing_opt_in": bool(form.marketing_opt_in), "policy_version": get_settings().privacy_policy_version,
+    }))
+    return email
+
+
+def request_new_confirmation(s: Session, email_raw: str, ip: str = "") -> None:
+    """Ask for a new confirmation link for an unconfirmed account (silent otherwise)."""
+    email = normalize_email(email_raw)
+    _allow_mail(email, ip)
+    s.add(AccountRequest(kind="resend", payload={"email": email}))
+
+
+def request_password_reset(s: Session, email_raw: str, ip: str = "") -> None:
+    """Ask for a reset link for the address (sent only if it has an account)."""
+    email = normalize_email(email_raw)
+    _allow_mail(email, ip)
+    s.add(AccountRequest(kind="reset", payload={"email": email}))
+
+
+def process_account_requests(s: Session, limit: int = 50) -> int:
+    """Do the work of stored requests, oldest first; each one in its own savepoint, so one
+    that fails is retried alone (five times, then dropped)."""
+    rows = s.exec(select(AccountRequest).order_by(col(AccountRequest.id)).limit(limit)).all()
+    done = 0
+    for row in rows:
+        try:
+            with s.begin_nested():
+                if row.kind == "signup":
+                    create_account(s, **row.payload)
+                elif row.kind == "resend":
+                    resend_verification(s, row.payload["email"])
+                elif row.kind == "reset":
+                    send_password_reset(s, row.payload["email"])
+                s.delete(row)
+            done += 1
+        except Exception:
+            log.exception("account request %s (%s) failed", row.id, row.kind)
+            row.attempts += 1
+            if row.attempts >= 5:
+                s.delete(row)
+            else:
+                s.add(row)
+    return done
 
 
 def _create_own_workspace(s: Session, user: User, team: str) -> Workspace:
@@ -237,12 +323,13 @@ def send_verification(s: Session, user: User) -> None:
 
 
 def resend_verification(s: Session, email_raw: str) -> None:
-    """Send a new confirmation link if the address has an unconfirmed account. Silent otherwise."""
+    """Send a new confirmation link if the address has an unconfirmed account. Silent otherwise.
+    (The job's side of ``request_new_confirmation``.)"""
     try:
         email = normalize_email(email_raw)
     except InputError:
         return
-    user = s.exec(select(User).where(User.email == email)).first()
+    user = s.exec(select(User).where(User.email_index == email_index(email))).first()
     if user is not None and user.email_verified_at is None:
         send_verification(s, user)
 
@@ -272,7 +359,7 @@ def throttle_status(s: Session, email: str, ip: str) -> str | None:
     cfg = get_settings()
     window = timedelta(minutes=cfg.login_lockout_minutes)
     since = clock.now() - window
-    if _failure_count(s, f"acct:{email}", since) >= cfg.login_max_failures_per_account:
+    if _failure_count(s, f"acct:{email_index(email)}", since) >= cfg.login_max_failures_per_account:
         return (
             f"Too many failed attempts for this account. Try again in {cfg.login_lockout_minutes} "
             "minutes, or reset your password."
@@ -286,7 +373,7 @@ def throttle_status(s: Session, email: str, ip: str) -> str | None:
 
 
 def _record_failure(s: Session, email: str, ip: str) -> None:
-    s.add(LoginFailure(key=f"acct:{email}"))
+    s.add(LoginFailure(key=f"acct:{email_index(email)}"))
     if ip:
         s.add(LoginFailure(key=f"ip:{ip}"))
 
@@ -300,7 +387,7 @@ def authenticate(s: Session, email_raw: str, password: str, ip: str = "") -> Use
         raise AuthError(WRONG_CREDENTIALS) from None
     if (msg := throttle_status(s, email, ip)) is not None:
         raise AuthError(msg, locked=True)
-    user = s.exec(select(User).where(User.email == email)).first()
+    user = s.exec(select(User).where(User.email_index == email_index(email))).first()
     ok = passwords.verify_password(user.password_hash if user else None, password[:1024])
     # the failure record and the new link must outlive the refusal: commit before raising
     if not ok or user is None:
@@ -315,7 +402,7 @@ def authenticate(s: Session, email_raw: str, password: str, ip: str = "") -> Use
         )
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = passwords.hash_password(password)
-    s.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"acct:{email}"))  # type: ignore[call-overload]
+    s.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"acct:{email_index(email)}"))  # type: ignore[call-overload]
     s.add(user)
     return user
 
@@ -440,7 +527,20 @@ def resolve_session(s: Session, token: str | None, *, touch: bool = True) -> Res
     """The user behind a session cookie, or None when it is unknown, expired or revoked."""
     if not token or len(token) > 200:
         return None
-    row = s.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).first()
+    return resolve_session_ref(s, token_hash(token), touch=touch)
+
+
+def session_ref(token: str) -> str:
+    """What the app's pages hold of a session instead of its cookie: the keyed hash the
+    database keeps. It cannot be replayed as a cookie (see ``accounts.session_header``)."""
+    return token_hash(token)
+
+
+def resolve_session_ref(s: Session, ref: str | None, *, touch: bool = True) -> Resolved | None:
+    """``resolve_session`` for a session reference (``session_ref`` of the cookie)."""
+    if not ref or len(ref) != 64:
+        return None
+    row = s.exec(select(AuthSession).where(AuthSession.token_hash == ref)).first()
     now = clock.now()
     cfg = get_settings()
     if row is None or row.revoked_at is not None or row.expires_at < now:
@@ -457,6 +557,31 @@ def resolve_session(s: Session, token: str | None, *, touch: bool = True) -> Res
         s.add(user)
     actor, ws = _actor_for(s, user, row)
     return Resolved(user=user, session=row, actor=actor, workspace=ws)
+
+
+def member_for_ref(s: Session, ref: str, workspace_id: int) -> Actor | None:
+    """The member behind a live session reference, if they still act in ``workspace_id``
+    (for pages that push for a while: one indexed query, nothing written)."""
+    if not ref or len(ref) != 64:
+        return None
+    now = clock.now()
+    idle = now - timedelta(days=get_settings().session_idle_days)
+    row = s.exec(
+        select(AuthSession, Membership)
+        .join(Membership, Membership.user_id == AuthSession.user_id)
+        .where(
+            AuthSession.token_hash == ref,
+            col(AuthSession.revoked_at).is_(None),
+            AuthSession.expires_at > now,
+            AuthSession.last_seen_at >= idle,
+            AuthSession.workspace_id == workspace_id,
+            Membership.workspace_id == workspace_id,
+        )
+    ).first()
+    if row is None:
+        return None
+    sess, m = row
+    return Actor(user_id=sess.user_id, workspace_id=m.workspace_id, role=m.role, session_id=sess.id)
 
 
 def _actor_for(s: Session, user: User, row: AuthSession) -> tuple[Actor | None, Workspace | None]:
@@ -533,10 +658,11 @@ def revoke_other_sessions(s: Session, user_id: int, keep_session_id: int | None)
 # --- password reset and change ---------------------------------------------------------------
 
 
-def request_password_reset(s: Session, email_raw: str) -> None:
-    """Email a reset link if the address has an account. Says nothing either way."""
+def send_password_reset(s: Session, email_raw: str) -> None:
+    """Email a reset link if the address has an account. (The job's side of
+    ``request_password_reset``.)"""
     email = normalize_email(email_raw)
-    user = s.exec(select(User).where(User.email == email)).first()
+    user = s.exec(select(User).where(User.email_index == email_index(email))).first()
     if user is None:
         return
     minutes = get_settings().reset_token_minutes
@@ -573,7 +699,7 @@ def reset_password(s: Session, token: str, new_password: str, client: ClientInfo
         .where(col(AuthToken.user_id) == user.id, col(AuthToken.purpose) == "reset_password", col(AuthToken.used_at).is_(None))
         .values(used_at=clock.now())
     )
-    s.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"acct:{user.email}"))  # type: ignore[call-overload]
+    s.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"acct:{email_index(user.email)}"))  # type: ignore[call-overload]
     return user
 
 
@@ -617,6 +743,13 @@ def change_password(
 # --- profile and email change ------------------------------------------------------------------
 
 
+def current_user(s: Session, actor: Actor) -> User:
+    user = s.get(User, actor.user_id)
+    if user is None:
+        raise AuthError(WRONG_CREDENTIALS)
+    return user
+
+
 def update_profile(s: Session, actor: Actor, *, name: str, marketing_opt_in: bool | None = None) -> User:
     user = s.get(User, actor.user_id)
     if user is None:
@@ -638,7 +771,7 @@ def request_email_change(s: Session, actor: Actor, password: str, new_email_raw:
         raise InputError("Your password is not correct.", "password")
     if new_email == user.email:
         raise InputError("That is already your email address.", "new_email")
-    taken = s.exec(select(User.id).where(User.email == new_email)).first() is not None
+    taken = s.exec(select(User.id).where(User.email_index == email_index(new_email))).first() is not None
     if not taken:
         token = issue_token(
             s, "change_email", timedelta(hours=get_settings().verify_token_hours), user_id=user.id, data=new_email
@@ -659,7 +792,7 @@ def confirm_email_change(s: Session, token: str) -> User:
     if user is None:
         raise AuthError(BAD_LINK)
     new_email = row.data
-    if s.exec(select(User.id).where(User.email == new_email, User.id != user.id)).first() is not None:
+    if s.exec(select(User.id).where(User.email_index == email_index(new_email), User.id != user.id)).first() is not None:
         raise AuthError("That address is now used by another account.")
     old = user.email
     user.email = new_email
@@ -705,7 +838,7 @@ def social_sign_in(s: Session, profile: SocialProfile) -> tuple[User | None, str
     except InputError:
         email = ""
     if email and profile.email_verified:
-        user = s.exec(select(User).where(User.email == email)).first()
+        user = s.exec(select(User).where(User.email_index == email_index(email))).first()
         if user is not None:
             s.add(OAuthIdentity(user_id=user.id, provider=profile.provider, subject=profile.subject))
             if user.email_verified_at is None:
@@ -744,7 +877,7 @@ def finish_social_sign_up(
         raise InputError("OmniPostr is for people aged 16 or older. Please confirm your age.", "age")
     if not policy_accepted:
         raise InputError("Please accept the privacy policy to create an account.", "policy")
-    if s.exec(select(User.id).where(User.email == email)).first() is not None:
+    if s.exec(select(User.id).where(User.email_index == email_index(email))).first() is not None:
         raise InputError(
             "An account already uses this address. Sign in with your password, then connect this login.",
             "email",
@@ -785,9 +918,9 @@ def workspaces_for(s: Session, user_id: int) -> list[WorkspaceInfo]:
         select(Workspace, Membership)
         .join(Membership, col(Membership.workspace_id) == col(Workspace.id))
         .where(Membership.user_id == user_id)
-        .order_by(col(Workspace.name))
     ).all()
-    return [WorkspaceInfo(id=w.id, name=w.name, role=m.role) for w, m in rows]
+    # names are encrypted: sorted here, not by the database
+    return sorted((WorkspaceInfo(id=w.id, name=w.name, role=m.role) for w, m in rows), key=lambda w: (w.name.casefold(), w.id))
 
 
 def switch_workspace(s: Session, actor: Actor, workspace_id: int) -> None:
@@ -861,7 +994,7 @@ def invite_member(s: Session, actor: Actor, email_raw: str, role: str = "member"
     already = s.exec(
         select(User.id)
         .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(User.email == email, Membership.workspace_id == actor.workspace_id)
+        .where(User.email_index == email_index(email), Membership.workspace_id == actor.workspace_id)
     ).first()
     if already is not None:
         raise InputError("That person is already a member of this workspace.", "invite_email")

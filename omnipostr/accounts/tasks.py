@@ -1,4 +1,5 @@
-"""Accounts' jobs: clear spent tokens, old sign-in failures and long-dead sessions daily."""
+"""Accounts' jobs: do what visitors asked for (sign-up, confirmation and reset mail) every
+second; clear spent tokens, old sign-in failures and long-dead sessions daily."""
 
 from __future__ import annotations
 
@@ -10,3 +11,9 @@ from omnipostr.jobs.registry import job
 def purge_expired(session_factory) -> int:
     with session_factory() as s:
         return service.purge_expired(s)
+
+
+@job("accounts.requests", seconds=1.0, quiet=True)
+def process_requests(session_factory) -> int:
+    with session_factory() as s:
+        return service.process_account_requests(s)

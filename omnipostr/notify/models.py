@@ -14,15 +14,17 @@ STATUSES = ("queued", "sending", "sent", "failed")
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One email. Rendered when enqueued; bodies are encrypted at rest (they hold personal
-    data and one-time links)."""
+    """One email. Rendered when enqueued; its address, subject and bodies are encrypted at rest
+    (they hold personal data and one-time links)."""
 
     __tablename__ = "outbox_messages"
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64, index=True)
-    to_address: str = Field(max_length=320, index=True)
-    subject: str = Field(max_length=300)
+    to_address: str = Field(sa_column=Column(ContentText, nullable=False))
+    to_index: str = Field(default="", max_length=64, index=True)
+    """The blind index of ``to_address`` (``accounts.models.email_index``)."""
+    subject: str = Field(sa_column=Column(ContentText, nullable=False))
     text_body: str = Field(sa_column=Column(ContentText, nullable=False))
     html_body: str = Field(sa_column=Column(ContentText, nullable=False))
     user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)

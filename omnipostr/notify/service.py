@@ -36,6 +36,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from omnipostr import clock
+from omnipostr.crypto import email_index
 from omnipostr.notify.models import OutboxMessage
 from omnipostr.notify.render import render
 from omnipostr.notify.smtp import DeliveryError, get_transport, new_message_id
@@ -103,6 +104,7 @@ def enqueue(
     msg = OutboxMessage(
         kind=kind,
         to_address=to,
+        to_index=email_index(to),
         subject=rendered.subject,
         text_body=rendered.text,
         html_body=rendered.html,
@@ -286,11 +288,17 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
+def newest(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """The newest messages of the outbox, to anyone (the operator's development mailbox)."""
+    q = select(OutboxMessage).order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+    return list(session.exec(q.limit(limit)))
+
+
 def list_for_address(session: Session, address: str, limit: int = 50) -> list[OutboxMessage]:
     """The newest messages to ``address`` (the development mailbox, the admin view)."""
     q = (
         select(OutboxMessage)
-        .where(func.lower(OutboxMessage.to_address) == address.strip().lower())
+        .where(OutboxMessage.to_index == email_index(address))
         .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
         .limit(limit)
     )
@@ -329,7 +337,7 @@ def delete_for_user(session: Session, *, user_id: int | None = None, address: st
     if user_id is not None:
         conds.append(col(OutboxMessage.user_id) == user_id)
     if address:
-        conds.append(func.lower(OutboxMessage.to_address) == address.strip().lower())
+        conds.append(col(OutboxMessage.to_index) == email_index(address))
     if not conds:
         return 0
     result = session.execute(delete(OutboxMessage).where(or_(*conds)))

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from omnipostr import clock
-from omnipostr.crypto import ContentText
+from omnipostr.crypto import ContentJSON, ContentText
 
 
 class Source(SQLModel, table=True):
@@ -28,8 +28,8 @@ class Source(SQLModel, table=True):
     text: str | None = Field(default=None, sa_column=Column(ContentText, nullable=True))
     """The original content. ``None`` once deleted by the user or purged by retention."""
     kind: str = Field(default="paste", max_length=16)  # paste | file | url
-    filename: str = Field(default="", max_length=255)
-    url: str = Field(default="", max_length=2000)
+    filename: str = Field(default="", sa_column=Column(ContentText, nullable=False))
+    url: str = Field(default="", sa_column=Column(ContentText, nullable=False))
     words: int = 0
     chars: int = 0
     created_at: datetime = Field(default_factory=clock.now, index=True)
@@ -48,7 +48,8 @@ class Generation(SQLModel, table=True):
     source_id: int | None = Field(default=None, foreign_key="sources.id", ondelete="SET NULL", index=True)
     title: str = Field(sa_column=Column(ContentText, nullable=False))
     platforms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    options: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    options: dict = Field(default_factory=dict, sa_column=Column(ContentJSON, nullable=False))
+    """Tone, audience, call to action, link, brand voice: encrypted, the user wrote them."""
     engine: str = Field(default="offline", max_length=16)
     model: str = Field(default="", max_length=64)
     status: str = Field(default="queued", max_length=16, index=True)
@@ -83,10 +84,10 @@ class Variant(SQLModel, table=True):
     """queued | streaming | done | failed"""
     body: str | None = Field(default=None, sa_column=Column(ContentText, nullable=True))
     """The variant as JSON ({"posts": [...], "fields": {...}}), encrypted."""
-    problems: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    problems: list = Field(default_factory=list, sa_column=Column(ContentJSON, nullable=False))
     """Validator advice that remains (never a hard failure: those are repaired)."""
-    flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    """Faithfulness flags: claims the source does not contain."""
+    flags: list = Field(default_factory=list, sa_column=Column(ContentJSON, nullable=False))
+    """Faithfulness flags: claims the source does not contain (they quote the post)."""
     error: str = Field(default="", max_length=1000)
     attempts: int = 0
     repaired: bool = False
@@ -121,7 +122,7 @@ class BrandVoice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
-    name: str = Field(max_length=100)
+    name: str = Field(sa_column=Column(ContentText, nullable=False))
     description: str = Field(default="", sa_column=Column(ContentText, nullable=False))
     samples: str = Field(default="[]", sa_column=Column(ContentText, nullable=False))
     """JSON list of sample posts."""

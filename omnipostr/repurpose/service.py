@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import regex
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from omnipostr import clock
 from omnipostr.accounts.models import User, Workspace
@@ -299,7 +299,8 @@ def problems_as_dicts(problems: list[Problem], severity: str = "error") -> list[
 
 
 def list_voices(s: Session, actor: Actor) -> list[BrandVoice]:
-    return list(s.exec(select(BrandVoice).where(BrandVoice.workspace_id == actor.workspace_id).order_by(col(BrandVoice.name))).all())
+    rows = s.exec(select(BrandVoice).where(BrandVoice.workspace_id == actor.workspace_id)).all()
+    return sorted(rows, key=lambda v: (v.name.casefold(), v.id))  # names are encrypted: sorted here
 
 
 def save_voice(

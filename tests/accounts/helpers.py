@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from omnipostr import db
 from omnipostr.accounts import service
+from omnipostr.crypto import email_index
 from omnipostr.notify.models import OutboxMessage
 
 PASSWORD = "correct horse battery staple"
@@ -27,7 +28,7 @@ def mails(to: str | None = None, kind: str | None = None) -> list[OutboxMessage]
     with db.session() as s:
         q = select(OutboxMessage).order_by(OutboxMessage.id)
         if to:
-            q = q.where(OutboxMessage.to_address == to)
+            q = q.where(OutboxMessage.to_index == email_index(to))
         if kind:
             q = q.where(OutboxMessage.kind == kind)
         return list(s.exec(q).all())

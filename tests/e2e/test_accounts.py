@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from omnipostr import db
 from omnipostr.accounts.models import Membership, User, Workspace
+from omnipostr.crypto import email_index
 from tests.e2e.conftest import mail_link
 from tests.e2e.helpers import sign_in, sign_out, sign_up
 
@@ -24,7 +25,7 @@ def test_sign_up_confirm_sign_out_sign_in_and_reset(page: Page, smtp, live_app):
     expect(page.get_by_text("Ada Lovelace")).to_be_visible()
     expect(page.get_by_role("combobox", name="Workspace")).to_contain_text("Analytical Engines")
     with db.session() as s:
-        user = s.exec(select(User).where(User.email == "ada@example.com")).one()
+        user = s.exec(select(User).where(User.email_index == email_index("ada@example.com"))).one()
         assert user.email_verified_at is not None and user.age_confirmed_at is not None
         ws = s.exec(select(Workspace).where(Workspace.owner_id == user.id)).one()
         assert ws.name == "Analytical Engines"

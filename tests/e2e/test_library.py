@@ -20,6 +20,7 @@ from sqlmodel import select
 from omnipostr import db
 from omnipostr.accounts import service as accounts
 from omnipostr.accounts.models import User
+from omnipostr.crypto import email_index
 from omnipostr.repurpose import runner
 from omnipostr.repurpose import service as compose
 from omnipostr.repurpose.engines.offline import MODEL, OfflineEngine
@@ -44,7 +45,7 @@ def make_generations(email: str) -> None:
     """``COUNT`` finished generations for the member: odd ones for X and Mastodon, even ones
     for LinkedIn."""
     with db.session() as s:
-        user = s.exec(select(User).where(User.email == email)).one()
+        user = s.exec(select(User).where(User.email_index == email_index(email))).one()
         token, _ = accounts.start_session(s, user, accounts.ClientInfo())
         actor = accounts.resolve_session(s, token).actor
     ids = []

@@ -65,16 +65,18 @@ def test_enqueued_message_reaches_the_sink_through_smtp(sink, smtp):
 
 
 @pytest.mark.promise("COM-1")
-def test_bodies_are_encrypted_at_rest():
+def test_bodies_address_and_subject_are_encrypted_at_rest():
     queue()
     with db.engine().connect() as c:
-        raw_text, raw_html, subject = c.execute(
-            text("SELECT text_body, html_body, subject FROM outbox_messages")
+        raw_text, raw_html, subject, to = c.execute(
+            text("SELECT text_body, html_body, subject, to_address FROM outbox_messages")
         ).one()
     assert "Zq8xY2vB7nPa4Lk9" not in raw_text and "Ada" not in raw_text
     assert "Zq8xY2vB7nPa4Lk9" not in raw_html
-    assert LINK in rows()[0].text_body  # and the model reads them back in clear
-    assert subject == "Confirm your email address for OmniPostr"
+    assert "Confirm" not in subject and "@" not in to
+    msg = rows()[0]  # and the model reads them back in clear
+    assert LINK in msg.text_body and msg.subject == "Confirm your email address for OmniPostr"
+    assert "@" in msg.to_address
 
 
 @pytest.mark.promise("COM-1")
@@ -234,13 +236,14 @@ def test_concurrent_senders_on_postgresql_skip_locked(sink):
             assert {m.status for m in s.exec(select(OutboxMessage))} == {"sent"}
 
 
-def test_log_transport_marks_sent_and_logs_no_body(caplog):
+def test_without_smtp_mail_is_kept_and_the_log_names_no_address_subject_or_body(caplog):
     queue(to="Dev@Example.com")
     with caplog.at_level(logging.INFO, logger="omnipostr.notify"):
         r = service.send_due(db.session, transport=LogTransport())
     assert r.sent == 1
-    assert "mail to Dev@Example.com: Confirm your email address for OmniPostr" in caplog.text
-    assert "Zq8xY2vB7nPa4Lk9" not in caplog.text and "Ada" not in caplog.text
+    assert "(verify_email, for a visitor) kept on this machine" in caplog.text
+    for private in ("Dev@Example.com", "dev@example.com", "Confirm your email", "Zq8xY2vB7nPa4Lk9", "Ada"):
+        assert private not in caplog.text
     with db.session() as s:  # the development mailbox
         [m] = service.list_for_address(s, "dev@example.com")
         assert m.status == "sent" and LINK in m.text_body
