@@ -150,3 +150,33 @@ async def test_websockets_and_lifespan_pass_through_untouched(environment):
 
     await security_headers(inner)({"type": "websocket", "path": "/_event"}, receive, send)
     assert seen == ["websocket"] and sent == [{"type": "websocket.accept", "headers": []}]
+
+
+def _upload_app():
+    from omnipostr.http_security import upload_limit
+
+    async def upload(request):
+        body = await request.body()
+        return PlainTextResponse(f"read {len(body)}")
+
+    return upload_limit(Starlette(routes=[Route("/_upload", upload, methods=["POST"])]))
+
+
+async def test_an_upload_over_the_limit_is_refused_before_it_is_read(monkeypatch):
+    monkeypatch.setenv("OMNIPOSTR_UPLOAD_MAX_BYTES", str(64 * 1024))
+    reset_settings()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_upload_app()), base_url="http://t") as c:
+            small = await c.post("/_upload", content=b"x" * 1000)
+            declared = await c.post("/_upload", content=b"x" * (3 * 1024 * 1024))
+
+            async def chunks():  # no Content-Length: counted as it arrives
+                for _ in range(40):
+                    yield b"y" * (64 * 1024)
+
+            streamed = await c.post("/_upload", content=chunks())
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    assert small.status_code == 200 and small.text == "read 1000"
+    assert declared.status_code == 413 and streamed.status_code == 413

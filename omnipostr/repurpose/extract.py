@@ -23,8 +23,10 @@ import codecs
 import io
 import math
 import re
+import time
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePath
@@ -60,8 +62,17 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
 _SUPPORTED_SENTENCE = "OmniPostr reads .txt, .md, .html, .docx and .pdf files"
 _KIND_LABEL = {"pdf": "a PDF", "docx": "a Word document (.docx)"}
 
-# A Word document's XML may not unpack to more than this (guards against zip bombs).
-_MAX_DOCX_XML_BYTES = 100 * 1024 * 1024
+# Archives (a .docx is a ZIP) are checked from their central directory before anything is
+# inflated: every member counts, wherever it sits. ZipFile never inflates a member past the
+# size the directory declares, so these bounds hold even for a lying directory.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # all members together
+MAX_ARCHIVE_MEMBERS = 2000
+MAX_RATIO = 100  # uncompressed / compressed, for a member over RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+# PDF: every stream is inflated under these bounds; a document is read within a time budget.
+MAX_PDF_STREAM_BYTES = 16 * 1024 * 1024
+MAX_PDF_PAGES = 2000
+PDF_SECONDS = 20.0
 _TITLE_MAX = 200
 
 
@@ -840,14 +851,38 @@ def _docx_table_lines(table) -> list[str]:
     return lines
 
 
-def _docx_to_text(data: bytes) -> tuple[str, str]:
+def check_archive(data: bytes, what: str = "This Word document") -> None:
+    """Refuse an archive that would unpack to too much, before anything is inflated."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(i.file_size for i in zf.infolist() if i.filename.startswith("word/"))
+            members = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ExtractError("This Word document is damaged and could not be read.") from exc
-    if total > _MAX_DOCX_XML_BYTES:
-        raise ExtractError("This Word document is too large to read once unpacked.")
+        raise ExtractError(f"{what} is damaged and could not be read.") from exc
+    too_big = ExtractError(f"{what} is too large to read once unpacked.")
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise ExtractError(f"{what} has too many parts to read ({len(members):,}).")
+    total = 0
+    for m in members:
+        total += m.file_size
+        if total > MAX_UNPACKED_BYTES:
+            raise too_big
+        if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise too_big
+    # Then every member is inflated once, a chunk at a time, and its checksum verified: a
+    # member whose data inflates past what the directory declares fails here, with memory
+    # bounded by the chunk, before any reader takes it whole.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for m in members:
+                with zf.open(m) as f:
+                    while f.read(64 * 1024):
+                        pass
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError) as exc:
+        raise ExtractError(f"{what} is damaged and could not be read.") from exc
+
+
+def _docx_to_text(data: bytes) -> tuple[str, str]:
+    check_archive(data)
 
     import docx
     from docx.table import Table
@@ -978,7 +1013,24 @@ def _pdf_paragraphs(pages: list[str]) -> str:
 
 
 def _pdf_to_text(data: bytes, max_chars: int) -> tuple[str, str, list[str]]:
+    from pypdf import apply_configuration
+
+    with apply_configuration(
+        zlib_maximum_output_length=MAX_PDF_STREAM_BYTES,
+        lzw_maximum_output_length=MAX_PDF_STREAM_BYTES,
+        run_length_maximum_output_length=MAX_PDF_STREAM_BYTES,
+        brotli_maximum_output_length=MAX_PDF_STREAM_BYTES,
+        array_based_stream_maximum_output_length=MAX_PDF_STREAM_BYTES,
+        image_maximum_buffer_size=MAX_PDF_STREAM_BYTES,
+        stream_decoding_work_maximum_length=2 * MAX_PDF_STREAM_BYTES,
+        maximum_declared_stream_length=MAX_PDF_STREAM_BYTES,
+    ):
+        return _read_pdf(data, max_chars)
+
+
+def _read_pdf(data: bytes, max_chars: int) -> tuple[str, str, list[str]]:
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
     warnings: list[str] = []
     try:
@@ -999,13 +1051,20 @@ def _pdf_to_text(data: bytes, max_chars: int) -> tuple[str, str, list[str]]:
         raise ExtractError("This PDF is damaged and could not be read.") from exc
     if not pages:
         raise ExtractError("This PDF has no pages.")
+    if len(pages) > MAX_PDF_PAGES:
+        raise ExtractError(f"This PDF has {len(pages):,} pages; OmniPostr reads up to {MAX_PDF_PAGES:,}.")
 
     texts: list[str] = []
     failed: list[int] = []
     total = 0
+    deadline = time.monotonic() + PDF_SECONDS
     for number, page in enumerate(pages, start=1):
+        if time.monotonic() > deadline:
+            raise ExtractError("This PDF takes too long to read. Paste its text instead.")
         try:
             text = page.extract_text() or ""
+        except LimitReachedError as exc:
+            raise ExtractError("This PDF is too large to read once unpacked.") from exc
         except Exception:
             failed.append(number)
             text = ""

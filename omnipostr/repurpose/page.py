@@ -102,6 +102,7 @@ def _upload_tab() -> rx.Component:
             accept=ACCEPT,
             multiple=False,
             max_files=1,
+            max_size=cfg.upload_max_bytes,
             on_drop=S.handle_upload(rx.upload_files(upload_id="source-upload")),
             on_drop_rejected=_on_rejected,
             border="1px dashed var(--gray-a7)",

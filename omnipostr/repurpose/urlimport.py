@@ -26,7 +26,7 @@ to reach our own network (server-side request forgery). The rules:
   trafilatura), or PDF/DOCX (read like an uploaded file).
 
 ``allow_private`` lifts the address check (the pinning stays) for test servers on
-loopback; callers pass ``getattr(get_settings(), "allow_private_urls", False)``.
+loopback; callers pass ``get_settings().allow_private_urls``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -396,6 +396,14 @@ def _split_checked(url: str, *, allow_private: bool) -> tuple[httpx.URL, str, in
         raise ExtractError("That link is not a valid web address.") from exc
     if not host:
         raise ExtractError("That link is not a valid web address.")
+    if "%" in host:
+        # a browser decodes a host before anything else (%31%32%37.0.0.1 is 127.0.0.1):
+        # judge, and connect to, the decoded one
+        host = unquote(host).lower()
+        if not host or any(c in host for c in "/\\@%:?#") and not host.startswith("["):
+            raise ExtractError("That link is not a valid web address.")
+        netloc = host + (f":{port}" if port else "")
+        url = urlunsplit(parts._replace(netloc=netloc))
     # numeric hosts are judged before httpx sees them: it rejects some (octal) forms
     literal = parse_ip_host(host)
     if literal is not None and not allow_private and not is_public_address(literal):

@@ -514,6 +514,9 @@ def test_public_addresses(address):
         "http://LOCALHOST./",
         "http://api.localhost/",
         "127.0.0.1:{port}/article",
+        "http://%31%32%37.0.0.1:{port}/article",
+        "http://%6c%6f%63%61%6c%68%6f%73%74:{port}/article",
+        "http://127.0.0.%31/",
     ],
 )
 async def test_private_urls_are_refused_before_connecting(server, url):
