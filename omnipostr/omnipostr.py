@@ -5,14 +5,15 @@ from __future__ import annotations
 import reflex as rx
 from starlette.applications import Starlette
 
-from omnipostr import observe
+from omnipostr import csp, observe
 from omnipostr.accounts import pages as account_pages
 from omnipostr.accounts import routes as account_routes
-from omnipostr.accounts import settings_pages
-from omnipostr.http_security import security_headers
+from omnipostr.accounts import session_header, settings_pages
+from omnipostr.http_security import security_headers, upload_limit
 from omnipostr.jobs import registry as job_registry
 from omnipostr.jobs import runner as job_runner
 from omnipostr.library import page as library_page
+from omnipostr.notify import devmail
 from omnipostr.privacy import page as privacy_page
 from omnipostr.repurpose import page as composer_page
 from omnipostr.repurpose import voices
@@ -24,14 +25,17 @@ observe.configure_logging(get_settings())
 job_registry.discover()
 register_nav(NavItem("Library", "/library", "library"), before="Settings")
 
-api = Starlette(routes=[*account_routes.routes, *observe.routes])
+api = Starlette(routes=[*account_routes.routes, *observe.routes, *devmail.routes, *csp.routes])
 
 app = rx.App(
     stylesheets=["/omnipostr.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
-    api_transformer=[api, security_headers, observe.middleware],
+    # innermost first: the session header is rewritten before Reflex's event endpoint sees
+    # the connection; the request log wraps everything
+    api_transformer=[api, session_header.middleware, upload_limit, security_headers, observe.middleware],
 )
 app.register_lifespan_task(job_runner.lifespan_task)
+app.register_lifespan_task(devmail.lifespan_task)
 
 landing.add_pages(app)
 privacy_page.add_pages(app)

@@ -1,11 +1,10 @@
-"""Public account pages: sign-up, sign-in, reset, confirmation links, invitations, mailbox."""
+"""Public account pages: sign-up, sign-in, reset, confirmation links, invitations."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from omnipostr.accounts.state import (
-    DevMailState,
     InviteState,
     LoginState,
     ResetState,
@@ -13,8 +12,8 @@ from omnipostr.accounts.state import (
     SignUpState,
     SocialFinishState,
     VerifyState,
-    dev_mailbox_enabled,
 )
+from omnipostr.notify import devmail
 from omnipostr.settings import get_settings
 from omnipostr.ui.components import (
     checkbox_field,
@@ -24,7 +23,7 @@ from omnipostr.ui.components import (
     link_button,
     submit_button,
 )
-from omnipostr.ui.layout import auth_card, public_layout
+from omnipostr.ui.layout import auth_card
 
 
 def _err(state, name: str) -> rx.Var:
@@ -32,13 +31,12 @@ def _err(state, name: str) -> rx.Var:
 
 
 def _dev_mail_hint() -> rx.Component:
-    if not dev_mailbox_enabled():
+    if not devmail.enabled():
         return rx.fragment()
     return rx.callout(
         rx.text(
-            "No mail server is configured, so mail stays in this app: ",
-            rx.link("open the development mailbox", href="/dev/mail"),
-            ".",
+            "This server sends no email yet (no mail server is configured). The person who runs it "
+            "can read the message in its development mailbox, whose address is printed in their terminal."
         ),
         icon="mail",
         color_scheme="gray",
@@ -365,53 +363,6 @@ def social_finish_page() -> rx.Component:
     )
 
 
-def dev_mail_page() -> rx.Component:
-    return public_layout(
-        rx.vstack(
-            rx.heading("Development mailbox", size="7", as_="h1"),
-            rx.text(
-                "No mail server is configured, so OmniPostr keeps the mail it sends here. You see mail for "
-                "your own address and for addresses typed in this browser. Configure SMTP to send real mail.",
-                color="gray",
-            ),
-            rx.cond(
-                DevMailState.messages.length() == 0,
-                rx.callout("No mail yet.", icon="inbox", color_scheme="gray"),
-                rx.vstack(
-                    rx.foreach(
-                        DevMailState.messages,
-                        lambda m: rx.card(
-                            rx.vstack(
-                                rx.hstack(
-                                    rx.heading(m["subject"], size="4", as_="h2"),
-                                    rx.spacer(),
-                                    rx.text(m["when"], size="1", color="gray"),
-                                    width="100%",
-                                ),
-                                rx.text("To: ", m["to"], size="2", color="gray"),
-                                rx.cond(
-                                    m["link"] != "",
-                                    rx.box(link_button("Open the link in this email", size="2", href=m["link"])),
-                                ),
-                                rx.box(m["text"], class_name="op-mail-body"),
-                                spacing="2",
-                                width="100%",
-                                align="stretch",
-                            ),
-                            width="100%",
-                            role="article",
-                        ),
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-            ),
-            spacing="4",
-            width="100%",
-        ),
-    )
-
-
 def add_pages(app: rx.App) -> None:
     app.add_page(signup_page, route="/signup", title="Create your account · OmniPostr", on_load=[SessionState.load_public])
     app.add_page(login_page, route="/login", title="Sign in · OmniPostr", on_load=[SessionState.load_public, LoginState.on_load])
@@ -421,5 +372,3 @@ def add_pages(app: rx.App) -> None:
     app.add_page(verify_email_change_page, route="/verify/email-change", title="Confirm email · OmniPostr", on_load=VerifyState.verify_email_change)
     app.add_page(invite_page, route="/invite", title="Invitation · OmniPostr", on_load=InviteState.load_invite)
     app.add_page(social_finish_page, route="/signup/finish", title="Finish sign-up · OmniPostr", on_load=SocialFinishState.load)
-    if dev_mailbox_enabled():
-        app.add_page(dev_mail_page, route="/dev/mail", title="Development mailbox · OmniPostr", on_load=DevMailState.load)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from omnipostr import db
 from omnipostr.accounts import service
+from omnipostr.accounts.guard import member_event
 from omnipostr.accounts.service import AuthError, InputError
 from omnipostr.accounts.state import SessionState, full_reload
 
@@ -16,22 +17,22 @@ class ProfileState(SessionState):
     errors: dict[str, str] = {}
     email_notice: str = ""
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
-        self.name = res.user.name
-        self.marketing = res.user.marketing_opt_in
+    def _forget_own(self) -> None:
+        self.name = ""
+        self.marketing = False
+        self.email_notice = ""
+
+    @member_event(page=True)
+    async def load(self, actor):
+        user = await db.run(service.current_user, actor)
+        self.name = user.name
+        self.marketing = user.marketing_opt_in
         self.errors = {}
         self.email_notice = ""
 
-    @rx.event
-    async def save_profile(self, form: dict):
+    @member_event
+    async def save_profile(self, actor, form: dict):
         self.errors = {}
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
         try:
             user = await db.run(
                 service.update_profile, actor, name=str(form.get("name", "")),
@@ -45,13 +46,10 @@ class ProfileState(SessionState):
         self.marketing = user.marketing_opt_in
         return rx.toast.success("Profile saved.")
 
-    @rx.event
-    async def change_email(self, form: dict):
+    @member_event
+    async def change_email(self, actor, form: dict):
         self.errors = {}
         self.email_notice = ""
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
         try:
             new = await db.run(
                 service.request_email_change, actor, str(form.get("password", "")), str(form.get("new_email", ""))
@@ -59,15 +57,15 @@ class ProfileState(SessionState):
         except InputError as e:
             self.errors = {e.field or "new_email": e.message}
             return
-        from omnipostr.accounts.state import DevMailState
-
-        (await self.get_state(DevMailState))._remember(new)
         self.email_notice = f"We sent a link to {new}. Your address changes when you open it."
 
 
 class SecurityState(SessionState):
     sessions: list[dict[str, str]] = []
     errors: dict[str, str] = {}
+
+    def _forget_own(self) -> None:
+        self.sessions = []
 
     async def _load_sessions(self, actor: service.Actor) -> None:
         rows = await db.run(lambda s: service.list_sessions(s, actor.user_id))
@@ -86,19 +84,13 @@ class SecurityState(SessionState):
             for r in rows
         ]
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
+    @member_event(page=True)
+    async def load(self, actor):
         self.errors = {}
-        await self._load_sessions(res.actor)
+        await self._load_sessions(actor)
 
-    @rx.event
-    async def revoke(self, session_id: str):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def revoke(self, actor, session_id: str):
         try:
             sid = int(session_id)
         except ValueError:
@@ -109,21 +101,15 @@ class SecurityState(SessionState):
         await self._load_sessions(actor)
         return rx.toast.success("Signed out of that device.") if ok else rx.toast.error("That session had already ended.")
 
-    @rx.event
-    async def revoke_others(self):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def revoke_others(self, actor):
         n = await db.run(lambda s: service.revoke_other_sessions(s, actor.user_id, actor.session_id))
         await self._load_sessions(actor)
         return rx.toast.success(f"Signed out of {n} other session{'s' if n != 1 else ''}.")
 
-    @rx.event
-    async def change_password(self, form: dict):
+    @member_event
+    async def change_password(self, actor, form: dict):
         self.errors = {}
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
         new = str(form.get("new_password", ""))
         if new != str(form.get("new_password2", "")):
             self.errors = {"new_password2": "The two new passwords are not the same."}
@@ -151,6 +137,11 @@ class WorkspaceState(SessionState):
     errors: dict[str, str] = {}
     ws_name: str = ""
 
+    def _forget_own(self) -> None:
+        self.members = []
+        self.invites = []
+        self.ws_name = ""
+
     async def _load_all(self, actor: service.Actor) -> None:
         def work(s):
             return service.list_members(s, actor), service.list_invites(s, actor)
@@ -173,21 +164,15 @@ class WorkspaceState(SessionState):
             for i in invites
         ]
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
+    @member_event(page=True)
+    async def load(self, actor):
         self.errors = {}
-        self.ws_name = res.workspace.name if res.workspace else ""
-        await self._load_all(res.actor)
+        self.ws_name = self.workspace_name
+        await self._load_all(actor)
 
-    @rx.event
-    async def rename(self, form: dict):
+    @member_event
+    async def rename(self, actor, form: dict):
         self.errors = {}
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
         try:
             ws = await db.run(service.rename_workspace, actor, str(form.get("workspace_name", "")))
         except InputError as e:
@@ -198,12 +183,9 @@ class WorkspaceState(SessionState):
         await self._enter()
         return rx.toast.success("Workspace renamed.")
 
-    @rx.event
-    async def invite(self, form: dict):
+    @member_event
+    async def invite(self, actor, form: dict):
         self.errors = {}
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
         try:
             inv = await db.run(
                 service.invite_member, actor, str(form.get("invite_email", "")), str(form.get("invite_role", "member"))
@@ -214,11 +196,8 @@ class WorkspaceState(SessionState):
         await self._load_all(actor)
         return [rx.set_value("field-invite_email", ""), rx.toast.success(f"Invitation sent to {inv.email}.")]
 
-    @rx.event
-    async def revoke_invite(self, invite_id: str):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def revoke_invite(self, actor, invite_id: str):
         try:
             await db.run(service.revoke_invite, actor, int(invite_id))
         except (InputError, ValueError):
@@ -226,11 +205,8 @@ class WorkspaceState(SessionState):
         await self._load_all(actor)
         return rx.toast.success("Invitation withdrawn.")
 
-    @rx.event
-    async def remove(self, user_id: str):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def remove(self, actor, user_id: str):
         try:
             uid = int(user_id)
             await db.run(service.remove_member, actor, uid)
@@ -241,11 +217,8 @@ class WorkspaceState(SessionState):
         await self._load_all(actor)
         return rx.toast.success("Member removed.")
 
-    @rx.event
-    async def set_role(self, user_id: str, role: str):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def set_role(self, actor, user_id: str, role: str):
         try:
             await db.run(service.change_role, actor, int(user_id), role)
         except (InputError, ValueError) as e:

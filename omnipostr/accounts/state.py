@@ -1,5 +1,6 @@
-"""Reflex state for accounts. Thin: every handler resolves the user from the session cookie
-(never from anything the browser sends in the event) and calls the service in a thread.
+"""Reflex state for accounts. Thin: every handler resolves the user from the session (never
+from anything the browser sends in the event or keeps in its state) and calls the service in
+a thread. Handlers are written with ``accounts.guard``'s decorators.
 
 Passwords arrive as form data of a submit event and are passed straight to the service;
 no state var ever holds one.
@@ -8,13 +9,13 @@ no state var ever holds one.
 from __future__ import annotations
 
 import json
-from http.cookies import SimpleCookie
+import pickle  # noqa: S403 - Reflex's own format for stored state; here it is also sealed
 
 import reflex as rx
 
-from omnipostr import db
-from omnipostr.accounts import oauth, service
-from omnipostr.accounts.routes import cookie_name
+from omnipostr import crypto, db
+from omnipostr.accounts import oauth, service, session_header
+from omnipostr.accounts.guard import member_event, public_event, tab_event
 from omnipostr.accounts.service import AuthError, InputError
 from omnipostr.settings import get_settings
 
@@ -44,8 +45,38 @@ def full_reload(path: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
 
-class SessionState(rx.State):
-    """Who is signed in, for display. Handlers that act re-check through ``_actor``."""
+def _unseal(token: bytes):
+    """Unpickling a sealed state calls this: it decrypts and unpickles what was sealed."""
+    return pickle.loads(crypto.unseal(token))  # noqa: S301 - our own state, sealed with our key
+
+
+class _Sealed:
+    def __init__(self, token: bytes) -> None:
+        self.token = token
+
+    def __reduce__(self):
+        return (_unseal, (self.token,))
+
+
+class AppState(rx.State):
+    """The base of every OmniPostr state. When the state manager keeps states outside the
+    process (Redis, for several workers), each of ours is stored sealed with the content key:
+    drafts, posts and addresses are never in Redis in the clear. Reflex unpickles it as
+    usual; the pickle it reads decrypts itself."""
+
+    def _serialize(self) -> bytes:
+        plain = super()._serialize()
+        if not plain:
+            return plain
+        return pickle.dumps(_Sealed(crypto.seal(plain)))
+
+    # Reflex refuses a state method that replaces one of its own unless it is marked so
+    _serialize.__override_base_method__ = True  # type: ignore[attr-defined]
+
+
+class SessionState(AppState):
+    """Who is signed in, for display. Handlers that act re-check through ``_actor``; the vars
+    here are what the page shows, never what a handler trusts."""
 
     signed_in: bool = False
     user_name: str = ""
@@ -58,21 +89,16 @@ class SessionState(rx.State):
     workspaces: list[dict[str, str]] = []
     session_checked: bool = False
 
-    def _cookie_token(self) -> str:
-        raw = self.router.headers.cookie or ""
-        jar = SimpleCookie()
-        try:
-            jar.load(raw)
-        except Exception:  # a malformed cookie header from some other site's cookie
-            return ""
-        morsel = jar.get(cookie_name())
-        return morsel.value if morsel else ""
+    def _session_ref(self) -> str:
+        """The session's reference, put on the event connection in place of its cookie by
+        ``accounts.session_header`` (the state never holds the cookie)."""
+        return self.router.headers.raw_headers.get(session_header.HEADER, "")
 
     async def _resolve(self) -> service.Resolved | None:
-        token = self._cookie_token()
-        if not token:
+        ref = self._session_ref()
+        if not ref:
             return None
-        return await db.run(service.resolve_session, token)
+        return await db.run(service.resolve_session_ref, ref)
 
     async def _actor(self) -> service.Actor | None:
         res = await self._resolve()
@@ -90,6 +116,25 @@ class SessionState(rx.State):
             return None
         await self._fill(res)
         return res
+
+    def _forget(self) -> None:
+        """Drop everything the tab shows of an account or a workspace (signed out, revoked,
+        removed): who is signed in, and every page's content below. Each state clears its
+        own in ``_forget_own``."""
+        top = self
+        while type(top) is not SessionState and top.parent_state is not None:
+            top = top.parent_state
+
+        def walk(state) -> None:
+            if isinstance(state, SessionState):
+                state._forget_own()
+            for sub in list(state.substates.values()):
+                walk(sub)
+
+        walk(top)
+
+    def _forget_own(self) -> None:
+        self._clear()
 
     def _clear(self) -> None:
         self.signed_in = False
@@ -118,7 +163,10 @@ class SessionState(rx.State):
         nxt = service.safe_next(self.router.url.path or "/app")
         return full_reload(f"/login?next={nxt}")
 
-    @rx.event
+    def _reload_page(self) -> rx.event.EventSpec:
+        return full_reload(service.safe_next(self.router.url.path or "/app"))
+
+    @public_event
     async def load_public(self):
         """on_load of public pages: know whether someone is signed in (for the header)."""
         res = await self._resolve()
@@ -128,7 +176,7 @@ class SessionState(rx.State):
             await self._fill(res)
         self.session_checked = True
 
-    @rx.event
+    @public_event
     async def require_login(self):
         """on_load of every page behind sign-in."""
         res = await self._enter()
@@ -136,11 +184,8 @@ class SessionState(rx.State):
         if res is None:
             return self._login_redirect()
 
-    @rx.event
-    async def switch_workspace(self, workspace_id: str):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def switch_workspace(self, actor, workspace_id: str):
         try:
             await db.run(service.switch_workspace, actor, int(workspace_id))
         except (InputError, AuthError, ValueError) as e:
@@ -161,15 +206,14 @@ class SessionState(rx.State):
         return self.role in ("owner", "admin")
 
 
-class SignUpState(rx.State):
+class SignUpState(AppState):
     errors: dict[str, str] = {}
     form_error: str = ""
     done: bool = False
     sent_to: str = ""
     busy: bool = False
-    _addresses: list[str] = []  # addresses this browser typed, for the development mailbox
 
-    @rx.event
+    @public_event
     async def submit(self, form: dict):
         self.errors = {}
         self.form_error = ""
@@ -185,39 +229,44 @@ class SignUpState(rx.State):
         self.busy = True
         yield
         try:
-            await db.run(service.sign_up, data)
+            await db.run(service.request_sign_up, data, self.router.session.client_ip or "")
         except InputError as e:
-            self.errors = {e.field or "form": e.message}
-            self.form_error = "Please correct the highlighted field."
+            if e.field in ("", "form"):  # about the request as a whole (a limit), not a field
+                self.errors = {}
+                self.form_error = e.message
+            else:
+                self.errors = {e.field: e.message}
+                self.form_error = "Please correct the highlighted field."
             self.busy = False
             return
         email = service.normalize_email(data.email)
         self.sent_to = email
-        dev = await self.get_state(DevMailState)
-        dev._remember(email)
         self.done = True
         self.busy = False
 
-    @rx.event
+    @public_event
     async def resend(self):
         if self.sent_to:
-            await db.run(service.resend_verification, self.sent_to)
+            try:
+                await db.run(service.request_new_confirmation, self.sent_to, self.router.session.client_ip or "")
+            except InputError as e:
+                return rx.toast.error(e.message)
             return rx.toast.success(f"We sent a new link to {self.sent_to}.")
 
-    @rx.event
+    @tab_event
     def start_over(self):
         self.done = False
         self.errors = {}
         self.form_error = ""
 
 
-class LoginState(rx.State):
+class LoginState(AppState):
     error: str = ""
     notice: str = ""
     unverified_email: str = ""
     busy: bool = False
 
-    @rx.event
+    @public_event
     def on_load(self):
         q = self.router.url.query_parameters
         self.error = {
@@ -232,7 +281,7 @@ class LoginState(rx.State):
             self.notice = "Your password was changed. Sign in with the new one."
         self.busy = False
 
-    @rx.event
+    @public_event
     async def submit(self, form: dict):
         self.error = ""
         self.notice = ""
@@ -257,8 +306,6 @@ class LoginState(rx.State):
             self.error = e.message
             if e.unverified:
                 self.unverified_email = email.strip().lower()
-                dev = await self.get_state(DevMailState)
-                dev._remember(self.unverified_email)
             self.busy = False
             return
         yield post_ticket(ticket)
@@ -268,33 +315,31 @@ class LoginState(rx.State):
         return [{"id": p, "name": oauth.PROVIDER_NAMES[p]} for p in oauth.enabled_providers()]
 
 
-class ResetState(rx.State):
+class ResetState(AppState):
     sent: bool = False
     error: str = ""
     token_ok: bool = True
     busy: bool = False
 
-    @rx.event
+    @public_event
     async def request(self, form: dict):
         self.error = ""
         email = str(form.get("email", ""))
         try:
-            await db.run(service.request_password_reset, email)
+            await db.run(service.request_password_reset, email, self.router.session.client_ip or "")
         except InputError as e:
             self.error = e.message
             return
-        dev = await self.get_state(DevMailState)
-        dev._remember(service.normalize_email(email))
         self.sent = True
 
-    @rx.event
+    @public_event
     async def check_token(self):
         self.error = ""
         self.sent = False
         token = self.router.url.query_parameters.get("token", "")
         self.token_ok = await db.run(service.reset_token_valid, token)
 
-    @rx.event
+    @public_event
     async def confirm(self, form: dict):
         self.error = ""
         token = self.router.url.query_parameters.get("token", "")
@@ -320,14 +365,14 @@ class ResetState(rx.State):
         yield full_reload("/login?reset=1")
 
 
-class VerifyState(rx.State):
+class VerifyState(AppState):
     """The page a confirmation link opens. It works only in a real browser session (its
     on_load runs over the websocket), so mail scanners that prefetch links use up nothing."""
 
     status: str = "checking"  # checking | failed
     message: str = ""
 
-    @rx.event
+    @public_event
     async def verify_signup(self):
         self.status = "checking"
         token = self.router.url.query_parameters.get("token", "")
@@ -344,7 +389,7 @@ class VerifyState(rx.State):
             return
         return post_ticket(ticket)
 
-    @rx.event
+    @public_event
     async def verify_email_change(self):
         self.status = "checking"
         token = self.router.url.query_parameters.get("token", "")
@@ -366,7 +411,7 @@ class InviteState(SessionState):
     invited_role: str = ""
     error: str = ""
 
-    @rx.event
+    @public_event
     async def load_invite(self):
         self.error = ""
         token = self.router.url.query_parameters.get("token", "")
@@ -383,8 +428,9 @@ class InviteState(SessionState):
         else:
             await self._fill(res)
 
-    @rx.event
+    @public_event
     async def accept(self):
+        """Accept an invitation: the signed-in user (any workspace) joins the invite's one."""
         token = self.router.url.query_parameters.get("token", "")
         res = await self._resolve()
         if res is None:
@@ -401,7 +447,7 @@ class InviteState(SessionState):
         return self.router.url.query
 
 
-class SocialFinishState(rx.State):
+class SocialFinishState(AppState):
     loaded: bool = False
     valid: bool = False
     provider: str = ""
@@ -410,7 +456,7 @@ class SocialFinishState(rx.State):
     email_locked: bool = False
     errors: dict[str, str] = {}
 
-    @rx.event
+    @public_event
     async def load(self):
         token = self.router.url.query_parameters.get("token", "")
         info = await db.run(service.pending_social_profile, token)
@@ -422,7 +468,7 @@ class SocialFinishState(rx.State):
             self.email = info.get("email", "")
             self.email_locked = bool(info.get("email"))
 
-    @rx.event
+    @public_event
     async def submit(self, form: dict):
         self.errors = {}
         token = self.router.url.query_parameters.get("token", "")
@@ -455,62 +501,3 @@ class SocialFinishState(rx.State):
             self.errors = {"form": "Almost done: confirm your email address with the link we sent."}
             return
         return post_ticket(ticket)
-
-
-class DevMailState(SessionState):
-    """The development mailbox: with no SMTP server configured, mail is kept in the outbox and
-    shown here, only outside production, and only for the signed-in user's address and the
-    addresses typed in this browser's sign-up, sign-in and reset forms."""
-
-    messages: list[dict[str, str]] = []
-    _typed: list[str] = []
-
-    def _remember(self, address: str) -> None:
-        if address and address not in self._typed:
-            self._typed = [*self._typed[-9:], address]
-
-    @rx.event
-    async def load(self):
-        from omnipostr.notify import service as mail
-
-        if not dev_mailbox_enabled():
-            self.messages = []
-            return
-        res = await self._resolve()
-        addresses = list(self._typed)
-        if res is not None:
-            await self._fill(res)
-            addresses.append(res.user.email)
-
-        def work(s):
-            out = []
-            for addr in dict.fromkeys(addresses):
-                out.extend(mail.list_for_address(s, addr, limit=20))
-            out.sort(key=lambda m: m.created_at, reverse=True)
-            return out
-
-        rows = await db.run(work)
-        self.messages = [
-            {
-                "id": str(m.id),
-                "to": m.to_address,
-                "subject": m.subject,
-                "text": m.text_body,
-                "when": m.created_at.strftime("%Y-%m-%d %H:%M"),
-                "link": _first_link(m.text_body),
-            }
-            for m in rows
-        ]
-
-
-def _first_link(text: str) -> str:
-    base = get_settings().base_url
-    for word in text.split():
-        if word.startswith(base):
-            return word.removeprefix(base) or "/"
-    return ""
-
-
-def dev_mailbox_enabled() -> bool:
-    cfg = get_settings()
-    return not cfg.is_production and not cfg.smtp_host

@@ -86,6 +86,11 @@ def _view(v: Variant) -> VariantView:
     )
 
 
+def check_generation(s: Session, actor: Actor, generation_id: int) -> None:
+    """NotFound unless the generation is the actor's workspace's."""
+    _generation(s, actor, generation_id)
+
+
 def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationView:
     gen = _generation(s, actor, generation_id)
     src = s.get(Source, gen.source_id) if gen.source_id else None
@@ -102,10 +107,12 @@ def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationVi
     )
 
 
-def variant_views(s: Session, generation_id: int, platforms_: list[str] | None = None) -> dict[str, VariantView]:
-    """A generation's variants by platform, for a caller that already checked the generation
-    belongs to the actor's workspace (the live view of a run it started or loaded)."""
-    q = select(Variant).where(Variant.generation_id == generation_id)
+def variant_views(
+    s: Session, actor: Actor, generation_id: int, platforms_: list[str] | None = None
+) -> dict[str, VariantView]:
+    """The posts of one of the actor's generations, by platform (NotFound otherwise)."""
+    gen = _generation(s, actor, generation_id)
+    q = select(Variant).where(Variant.generation_id == gen.id, Variant.workspace_id == actor.workspace_id)
     if platforms_:
         q = q.where(col(Variant.platform).in_(platforms_))
     return {v.platform: _view(v) for v in s.exec(q.order_by(col(Variant.id))).all()}

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import reflex as rx
 
 from omnipostr import clock, db
+from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.state import SessionState, full_reload
 from omnipostr.library import service as library
 from omnipostr.repurpose import platforms, runner
@@ -39,10 +40,14 @@ class LibraryState(SessionState):
     next_cursor: str = ""
     loaded: bool = False
 
-    async def _fetch(self) -> bool:
-        actor = await self._actor()
-        if actor is None:
-            return False
+    def _forget_own(self) -> None:
+        self.items = []
+        self.next_cursor = ""
+        self.cursor = ""
+        self.cursor_stack = []
+        self.loaded = False
+
+    async def _fetch(self, actor) -> None:
         since = None
         if self.period in PERIODS:
             since = clock.now() - timedelta(days=PERIODS[self.period])
@@ -75,70 +80,60 @@ class LibraryState(SessionState):
         ]
         self.next_cursor = page.next_cursor
         self.loaded = True
-        return True
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
+    async def _refilter(self, actor) -> None:
         self.cursor = ""
         self.cursor_stack = []
-        await self._fetch()
+        await self._fetch(actor)
 
-    async def _refilter(self):
-        self.cursor = ""
-        self.cursor_stack = []
-        if not await self._fetch():
-            return self._login_redirect()
+    @member_event(page=True)
+    async def load(self, actor):
+        await self._refilter(actor)
 
-    @rx.event
-    async def search(self, form: dict):
+    @member_event
+    async def search(self, actor, form: dict):
         self.query = str(form.get("q", ""))[:200]
-        return await self._refilter()
+        await self._refilter(actor)
 
-    @rx.event
-    async def set_platform(self, value: str):
+    @member_event
+    async def set_platform(self, actor, value: str):
         self.platform = value if value in platforms.PLATFORMS else "all"
-        return await self._refilter()
+        await self._refilter(actor)
 
-    @rx.event
-    async def set_status(self, value: str):
+    @member_event
+    async def set_status(self, actor, value: str):
         self.status = value if value in STATUS_LABEL else "all"
-        return await self._refilter()
+        await self._refilter(actor)
 
-    @rx.event
-    async def set_period(self, value: str):
+    @member_event
+    async def set_period(self, actor, value: str):
         self.period = value if value in PERIODS else "all"
-        return await self._refilter()
+        await self._refilter(actor)
 
-    @rx.event
-    async def clear_filters(self):
+    @member_event
+    async def clear_filters(self, actor):
         self.query = ""
         self.platform = "all"
         self.status = "all"
         self.period = "all"
-        if (redirect := await self._refilter()) is not None:
-            return redirect
+        await self._refilter(actor)
         return rx.set_value("library-search", "")
 
-    @rx.event
-    async def next_page(self):
+    @member_event
+    async def next_page(self, actor):
         if not self.next_cursor:
             return
         self.cursor_stack = [*self.cursor_stack, self.cursor]
         self.cursor = self.next_cursor
-        if not await self._fetch():
-            return self._login_redirect()
+        await self._fetch(actor)
 
-    @rx.event
-    async def previous_page(self):
+    @member_event
+    async def previous_page(self, actor):
         if not self.cursor_stack:
             return
         self.cursor = self.cursor_stack[-1]
         self.cursor_stack = self.cursor_stack[:-1]
-        if not await self._fetch():
-            return self._login_redirect()
+        await self._fetch(actor)
 
     @rx.var
     def filtered(self) -> bool:
@@ -159,12 +154,14 @@ class GenerationState(CardsState):
     cost: str = ""
     show_source: bool = False
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
-        actor = res.actor
+    def _forget_own(self) -> None:
+        self.source_title = ""
+        self.source_text = ""
+        self.source_kept = False
+        self.show_source = False
+
+    @member_event(page=True)
+    async def load(self, actor):
         raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
         if not raw.isdigit():
             self.found = False
@@ -189,15 +186,12 @@ class GenerationState(CardsState):
             return GenerationState.watch
         return None
 
-    @rx.event
+    @tab_event
     def toggle_source(self):
         self.show_source = not self.show_source
 
-    @rx.event
-    async def delete_source(self):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def delete_source(self, actor):
         try:
             await db.run(library.delete_source_text, actor, self.generation_id)
         except (ComposeError, NotFound) as e:
@@ -207,11 +201,8 @@ class GenerationState(CardsState):
         self.show_source = False
         return rx.toast.success("Original text deleted. The posts are kept.")
 
-    @rx.event
-    async def delete_generation(self):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def delete_generation(self, actor):
         try:
             await db.run(library.delete_generation, actor, self.generation_id)
         except NotFound:
@@ -220,7 +211,7 @@ class GenerationState(CardsState):
         self.cards = []
         return [rx.toast.success("Generation deleted."), rx.redirect("/library")]
 
-    @rx.event
+    @tab_event
     def reuse(self):
         if self.generation_id and self.source_kept:
             return full_reload(f"/app?reuse={self.generation_id}")

@@ -1,8 +1,10 @@
 """State of the composer and of every page that shows platform cards.
 
-Generating runs as an app-level task (``runner.launch``); this state only watches it, in a
-background event that pushes each change to the page, so a reload or a closed tab loses
-nothing. Every handler re-checks the signed-in member and filters by their workspace.
+Thin: starting, relaunching and following a generation are ``generations``' flows (which own
+the rules); the work runs as an app-level task (``runner``), so a reload or a closed tab
+loses nothing. Every handler is an ``accounts.guard`` event: those that touch data get the
+signed-in member and call services that filter by the member's workspace; ``watch`` asks
+again at every push and clears the page when the member may no longer see it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from pathlib import PurePath
 import reflex as rx
 
 from omnipostr import db
+from omnipostr.accounts import service as accounts
+from omnipostr.accounts.guard import member_event, tab_event
+from omnipostr.accounts.service import Actor
 from omnipostr.accounts.state import SessionState
 from omnipostr.library import service as library
-from omnipostr.repurpose import cards, engines, extract, faithfulness, platforms, runner, service
+from omnipostr.repurpose import cards, extract, generations, platforms, runner, service
 from omnipostr.repurpose.cards import Card, Meter
-from omnipostr.repurpose.models import Generation
 from omnipostr.repurpose.service import ComposeError, NotFound
 from omnipostr.repurpose.urlimport import import_url
 from omnipostr.settings import get_settings
@@ -43,6 +47,20 @@ class CardsState(SessionState):
     watching: bool = False
     _settings: dict = {}
 
+    def _forget_own(self) -> None:
+        self._forget_generation()
+
+    def _forget_generation(self) -> None:
+        self.cards = []
+        self.generation_id = 0
+        self.gen_status = ""
+        self.gen_error = ""
+        self.gen_title = ""
+        self.editing = 0
+        self.draft_posts = []
+        self.draft_fields = []
+        self._settings = {}
+
     # --- loading -----------------------------------------------------------------------
 
     async def _load_generation(self, actor, generation_id: int) -> library.GenerationView | None:
@@ -52,8 +70,7 @@ class CardsState(SessionState):
         try:
             view = await db.run(library.get_generation, actor, generation_id)
         except NotFound:
-            self.generation_id = 0
-            self.cards = []
+            self._forget_generation()
             return None
         gen = view.generation
         self.generation_id = gen.id
@@ -88,47 +105,39 @@ class CardsState(SessionState):
                 out.append(card)
         self.cards = out
 
-    @rx.event(background=True)
-    async def watch(self):
-        """Push a live run's progress to this page until it finishes."""
+    async def _member_of(self, workspace_id: int) -> Actor | None:
+        """The signed-in member, if they still act in ``workspace_id`` (asked at every push
+        of a background handler: one indexed query)."""
+        ref = self._session_ref()
+        if not ref or not workspace_id:
+            return None
+        return await db.run(accounts.member_for_ref, ref, workspace_id)
+
+    @member_event(background=True)
+    async def watch(self, actor):
+        """Push a live run's progress to this page until it finishes; stop, and clear the
+        page, as soon as the session ends or the member leaves the workspace."""
         async with self:
             if self.watching or not self.generation_id:
                 return
             self.watching = True
             gid = self.generation_id
         try:
-            last = -1
-            loaded: set[str] = set()
-            while True:
-                prog = runner.progress(gid)
-                if prog is None:
-                    break
-                version = await prog.wait(last, 2.0)
-                if version == last and not prog.finished:
-                    continue
-                last = version
-                newly = [p for p, pp in prog.platforms.items() if pp.status in ("done", "failed") and p not in loaded]
-                finished: dict[str, Card] = {}
-                if newly:
-                    views = await db.run(library.variant_views, gid, newly)
-                    async with self:
-                        finished = {p: self._card(v) for p, v in views.items()}
-                    loaded.update(newly)
+            async for update in generations.follow(actor, gid, lambda: self._member_of(actor.workspace_id)):
                 async with self:
                     if self.generation_id != gid:
                         return
-                    self._apply_progress(prog, finished)
-                if prog.finished:
-                    break
-                await asyncio.sleep(0.04)  # at most ~25 pushes a second
-            gen, views = await db.run(lambda s: (s.get(Generation, gid), library.variant_views(s, gid)))
-            async with self:
-                if self.generation_id == gid and gen is not None:
-                    self.gen_status = gen.status
-                    self.gen_error = gen.error
-                    order = {c.platform: i for i, c in enumerate(self.cards)}
-                    final = sorted(views.values(), key=lambda v: order.get(v.platform, 99))
-                    self.cards = [self._card(v) for v in final] if final else self.cards
+                    if isinstance(update, generations.Ended):
+                        self._forget()
+                        return
+                    if isinstance(update, generations.Final):
+                        self.gen_status = update.status
+                        self.gen_error = update.error
+                        order = {c.platform: i for i, c in enumerate(self.cards)}
+                        final = sorted(update.views, key=lambda v: order.get(v.platform, 99))
+                        self.cards = [self._card(v) for v in final] if final else self.cards
+                    else:
+                        self._apply_progress(update.progress, {p: self._card(v) for p, v in update.finished.items()})
         finally:
             async with self:
                 self.watching = False
@@ -141,18 +150,15 @@ class CardsState(SessionState):
     def _replace(self, card: Card) -> None:
         self.cards = [card if c.variant_id == card.variant_id else c for c in self.cards]
 
-    @rx.event
-    async def copy(self, variant_id: int):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def copy(self, actor, variant_id: int):
         card = self._find(int(variant_id))
         if card is None or not card.copy_text:
             return rx.toast.error("Nothing to copy yet.")
         await db.run(library.record_feature, actor, "copy", platform=card.platform)
         return [rx.set_clipboard(card.copy_text), rx.toast.success(f"{card.name} post copied.")]
 
-    @rx.event
+    @tab_event
     def start_edit(self, variant_id: int):
         card = self._find(int(variant_id))
         if card is None or card.status not in ("done", "failed") or not card.posts:
@@ -161,7 +167,7 @@ class CardsState(SessionState):
         self.draft_posts = [Meter(**vars(m)) for m in card.posts]
         self.draft_fields = [Meter(**vars(m)) for m in card.fields]
 
-    @rx.event
+    @tab_event
     def cancel_edit(self):
         self.editing = 0
         self.draft_posts = []
@@ -185,21 +191,21 @@ class CardsState(SessionState):
         self.draft_posts = posts
         self.draft_fields = fields
 
-    @rx.event
+    @tab_event
     def set_draft_post(self, index: int, value: str):
         index = int(index)
         if 0 <= index < len(self.draft_posts):
             self.draft_posts[index].text = value[:20_000]
             self._remeter()
 
-    @rx.event
+    @tab_event
     def set_draft_field(self, name: str, value: str):
         for m in self.draft_fields:
             if m.part == name:
                 m.text = value[:20_000]
         self._remeter()
 
-    @rx.event
+    @tab_event
     def add_draft_post(self):
         card = self._find(self.editing)
         if card is None or not card.thread or len(self.draft_posts) >= 50:
@@ -207,7 +213,7 @@ class CardsState(SessionState):
         self.draft_posts.append(Meter("", "", 0, 0, "", "ok"))
         self._renumber_draft()
 
-    @rx.event
+    @tab_event
     def remove_draft_post(self, index: int):
         index = int(index)
         if len(self.draft_posts) > 1 and 0 <= index < len(self.draft_posts):
@@ -221,11 +227,8 @@ class CardsState(SessionState):
             m.text = text
         self._remeter()
 
-    @rx.event
-    async def save_edit(self, form: dict | None = None):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def save_edit(self, actor, form: dict | None = None):
         # What the boxes hold when Save is pressed; a change still in its debounce is in there.
         form = form if isinstance(form, dict) else {}
         for i, m in enumerate(self.draft_posts):
@@ -245,15 +248,11 @@ class CardsState(SessionState):
         self.editing = 0
         return rx.toast.success("Saved.")
 
-    async def _relaunch(self, actor, variant_ids: list[int] | None, feedback: dict[int, str] | None, kind: str):
+    async def _relaunch(self, actor, variant_ids: list[int] | None, kind: str):
         if not self.generation_id:
             return None
-        allowed = await db.run(lambda s: not service.processing_restricted(s, actor))
-        if not allowed:
-            return rx.toast.error("Processing is restricted for your account, so nothing is sent to the AI.")
         try:
-            await db.run(library.get_generation, actor, self.generation_id)
-            runner.launch(self.generation_id, variant_ids=variant_ids, feedback=feedback, kind=kind)
+            await generations.relaunch(actor, self.generation_id, variant_ids=variant_ids, kind=kind)
         except (ComposeError, NotFound) as e:
             return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
         self.gen_status = "running"
@@ -263,43 +262,24 @@ class CardsState(SessionState):
                 self._replace(cards.streaming(c.platform, "", status="queued", variant_id=c.variant_id))
         return type(self).watch
 
-    @rx.event
-    async def regenerate(self, variant_id: int):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
-        return await self._relaunch(actor, [int(variant_id)], None, "regenerate")
+    @member_event
+    async def regenerate(self, actor, variant_id: int):
+        return await self._relaunch(actor, [int(variant_id)], "regenerate")
 
-    @rx.event
-    async def rewrite_grounded(self, variant_id: int):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
-        try:
-            view = await db.run(library.get_variant, actor, int(variant_id))
-        except NotFound:
-            return rx.toast.error("That post no longer exists.")
-        flags = [faithfulness.Flag(kind=f["kind"], value=f["value"], message=f["message"]) for f in view.flags]
-        fb = faithfulness.grounding_feedback(flags) if flags else None
-        await db.run(library.record_feature, actor, "grounded_rewrite", platform=view.platform)
-        return await self._relaunch(actor, [int(variant_id)], {int(variant_id): fb} if fb else None, "rewrite")
+    @member_event
+    async def rewrite_grounded(self, actor, variant_id: int):
+        return await self._relaunch(actor, [int(variant_id)], "rewrite")
 
-    @rx.event
-    async def retry_failed(self):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
-        return await self._relaunch(actor, None, None, "generated")
+    @member_event
+    async def retry_failed(self, actor):
+        return await self._relaunch(actor, None, "generated")
 
-    @rx.event
-    async def delete_variant(self, variant_id: int):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def delete_variant(self, actor, variant_id: int):
         try:
             await db.run(library.delete_variant, actor, int(variant_id))
         except NotFound:
-            pass
+            return rx.toast.error("That post no longer exists.")
         self.cards = [c for c in self.cards if c.variant_id != int(variant_id)]
         return rx.toast.success("Post deleted.")
 
@@ -377,12 +357,17 @@ class ComposerState(CardsState):
         if self.voice_id != "none" and self.voice_id not in {v["id"] for v in self.voices}:
             self.voice_id = "none"
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
-        actor = res.actor
+    def _forget_own(self) -> None:
+        self._clear_source()
+        self.url_input = ""
+        self.audience = ""
+        self.cta = ""
+        self.link = ""
+        self.voices = []
+        self.voice_id = "none"
+
+    @member_event(page=True)
+    async def load(self, actor):
         self.errors = {}
         await self._refresh_side(actor)
         params = self.router.url.query_parameters
@@ -431,34 +416,32 @@ class ComposerState(CardsState):
 
     # --- source -------------------------------------------------------------------------
 
-    @rx.event
+    @tab_event
     def set_text(self, value: str):
         self.text = value
         if self.errors.get("text"):
             self.errors = {k: v for k, v in self.errors.items() if k != "text"}
 
-    @rx.event
+    @tab_event
     def set_title(self, value: str):
         self.title = value[:200]
 
-    @rx.event
+    @tab_event
     def set_source_tab(self, value: str):
         self.source_tab = value
 
-    @rx.event
+    @tab_event
     def set_url_input(self, value: str):
         self.url_input = value
 
-    @rx.event
-    async def handle_upload(self, files: list[rx.UploadFile]):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def handle_upload(self, actor, files: list[rx.UploadFile]):
         if not files:
             return
         f = files[0]
         cfg = get_settings()
-        data = await f.read()
+        # never more than the limit in memory: one byte over is enough to refuse it
+        data = await asyncio.to_thread(f.file.read, cfg.upload_max_bytes + 1)
         name = f.name or f.filename or "upload"
         try:
             got = await asyncio.to_thread(
@@ -475,18 +458,14 @@ class ComposerState(CardsState):
         await db.run(library.record_feature, actor, "upload", file_kind=got.kind)
         return rx.toast.success(f"Read {got.words:,} words from {name}.")
 
-    @rx.event
+    @tab_event
     def upload_rejected(self, names: list[str], codes: list[str]):
         """The file picker refused the file (its type, or more than one file): say why, as
         the server would, instead of the picker's generic notice."""
         self.errors = {"upload": rejected_upload_message(names, codes)}
 
-    @rx.event
-    async def import_link(self):
-        actor = await self._actor()
-        if actor is None:
-            yield self._login_redirect()
-            return
+    @member_event
+    async def import_link(self, actor):
         url = self.url_input.strip()
         if not url:
             self.errors = {"url": "Paste the address of the article."}
@@ -522,13 +501,13 @@ class ComposerState(CardsState):
         self.source_url = ""
         self.source_warnings = []
 
-    @rx.event
+    @tab_event
     def clear_source(self):
         self._clear_source()
 
     # --- choices ------------------------------------------------------------------------
 
-    @rx.event
+    @tab_event
     def toggle_platform(self, platform: str):
         if platform not in platforms.PLATFORMS:
             return
@@ -537,59 +516,56 @@ class ComposerState(CardsState):
         else:
             self.selected = [p for p in platforms.PLATFORMS if p in self.selected or p == platform]
 
-    @rx.event
+    @tab_event
     def select_all(self):
         self.selected = list(platforms.PLATFORMS)
 
-    @rx.event
+    @tab_event
     def select_none(self):
         self.selected = []
 
-    @rx.event
+    @tab_event
     def set_tone(self, value: str):
         self.tone = value
 
-    @rx.event
+    @tab_event
     def set_language(self, value: str):
         self.language = value
 
-    @rx.event
+    @tab_event
     def set_voice(self, value: str):
         self.voice_id = value
 
-    @rx.event
+    @tab_event
     def set_hashtags(self, value: bool):
         self.hashtags = bool(value)
 
-    @rx.event
+    @tab_event
     def set_emoji(self, value: str):
         self.emoji = value if value in service.EMOJI_LEVELS else "some"
 
-    @rx.event
+    @tab_event
     def set_audience(self, value: str):
         self.audience = value[:200]
 
-    @rx.event
+    @tab_event
     def set_cta(self, value: str):
         self.cta = value[:300]
 
-    @rx.event
+    @tab_event
     def set_link(self, value: str):
         self.link = value[:2000]
 
     # --- generate -----------------------------------------------------------------------
 
-    @rx.event
-    async def generate(self, text: str | None = None):
+    @member_event
+    async def generate(self, actor, text: str | None = None):
         """Start a generation. ``text`` is the text box's value read in the browser at the
         click, so a paste that the debounced change event has not sent yet is not lost."""
         if self.starting or self.running:
-            return
+            return None
         if isinstance(text, str):
             self.text = text
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
         self.errors = {}
         req = service.ComposeRequest(
             text=self.text,
@@ -607,14 +583,9 @@ class ComposerState(CardsState):
             call_to_action=self.cta,
             link=self.link.strip(),
         )
-        try:
-            engine = engines.get_engine()
-        except ValueError:
-            self.errors = {"form": "The AI engine is misconfigured, so nothing can be sent to it. Ask an admin to check its settings."}
-            return None
         self.starting = True
         try:
-            gen = await db.run(service.start_generation, actor, req, engine=engine.name, model=engine.model)
+            started = await generations.start(actor, req)
         except ComposeError as e:
             # a message goes where the page shows it; one about a field without a place of
             # its own (a brand voice deleted meanwhile) goes above the Generate button
@@ -625,15 +596,14 @@ class ComposerState(CardsState):
             self.starting = False
             await self._refresh_side(actor)
             return None
-        runner.launch(gen.id)
+        gen = started.generation
         self.generation_id = gen.id
         self.gen_status = "running"
         self.gen_error = ""
         self.gen_title = gen.title
         self._settings = {}
         self.editing = 0
-        ids = await db.run(library.variant_views, gen.id)
-        self.cards = [cards.streaming(p, "", status="queued", variant_id=ids[p].id) for p in gen.platforms if p in ids]
+        self.cards = [cards.streaming(p, "", status="queued", variant_id=vid) for p, vid in started.variant_ids.items()]
         self.used += 1
         self.starting = False
         return [
@@ -641,12 +611,9 @@ class ComposerState(CardsState):
             ComposerState.watch,
         ]
 
-    @rx.event
+    @tab_event
     def new_draft(self):
-        self.generation_id = 0
-        self.cards = []
-        self.gen_status = ""
-        self.editing = 0
+        self._forget_generation()
         self._clear_source()
         return rx.call_script("window.history.replaceState(null, '', '/app')")
 
@@ -661,6 +628,8 @@ def rejected_upload_message(names: list[str], codes: list[str]) -> str:
     codes = [str(c) for c in codes] if isinstance(codes, list) else []
     if len(names) > 1 or any("too-many-files" in c for c in codes):
         return "Upload one file at a time."
+    if any("file-too-large" in c for c in codes):
+        return f"That file is larger than {extract.human_size(get_settings().upload_max_bytes)}, the upload limit."
     ext = PurePath(names[0].replace("\\", "/")).suffix.lower() if names else ""
     if ext and ext not in extract.SUPPORTED_EXTENSIONS:
         return f"{SUPPORTED_FILES}; this one is {ext[:20]}."

@@ -9,6 +9,7 @@ import re
 import reflex as rx
 
 from omnipostr import db
+from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.settings_pages import register_settings_tab, settings_frame
 from omnipostr.accounts.state import SessionState
 from omnipostr.repurpose import service
@@ -35,6 +36,10 @@ class VoicesState(SessionState):
     form_key: int = 0
     errors: dict[str, str] = {}
 
+    def _forget_own(self) -> None:
+        self.voices = []
+        self._reset_form()
+
     async def _reload(self, actor) -> None:
         rows = await db.run(service.list_voices, actor)
         self.voices = [
@@ -48,13 +53,10 @@ class VoicesState(SessionState):
             for v in rows
         ]
 
-    @rx.event
-    async def load(self):
-        res = await self._enter()
-        if res is None:
-            return self._login_redirect()
+    @member_event(page=True)
+    async def load(self, actor):
         self._reset_form()
-        await self._reload(res.actor)
+        await self._reload(actor)
 
     def _reset_form(self) -> None:
         self.editing_id = ""
@@ -65,7 +67,7 @@ class VoicesState(SessionState):
         self.form_key += 1
         self.errors = {}
 
-    @rx.event
+    @tab_event
     def edit(self, voice_id: str):
         v = next((x for x in self.voices if x["id"] == voice_id), None)
         if v is None:
@@ -78,15 +80,12 @@ class VoicesState(SessionState):
         self.form_key += 1
         self.errors = {}
 
-    @rx.event
+    @tab_event
     def cancel(self):
         self._reset_form()
 
-    @rx.event
-    async def save(self, form: dict):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def save(self, actor, form: dict):
         samples = split_samples(str(form.get("voice_samples", "")))
         try:
             await db.run(
@@ -104,11 +103,8 @@ class VoicesState(SessionState):
         await self._reload(actor)
         return rx.toast.success("Brand voice saved.")
 
-    @rx.event
-    async def delete(self, voice_id: str):
-        actor = await self._actor()
-        if actor is None:
-            return self._login_redirect()
+    @member_event
+    async def delete(self, actor, voice_id: str):
         try:
             await db.run(service.delete_voice, actor, int(voice_id))
         except (NotFound, ValueError):

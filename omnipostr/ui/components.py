@@ -98,11 +98,12 @@ def page_header(title: str, subtitle: str = "", *actions: rx.Component) -> rx.Co
     )
 
 
-def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.Component:
+def empty_state(icon: str, title: str, text: str, *actions: rx.Component, level: str = "h2") -> rx.Component:
+    """``level="h1"`` when the empty state is the whole page (a page not found)."""
     return rx.center(
         rx.vstack(
             rx.box(rx.icon(icon, size=28), class_name="op-empty-icon"),
-            rx.heading(title, size="4", as_="h2"),
+            rx.heading(title, size="4" if level != "h1" else "6", as_=level),
             rx.text(text, color="gray", align="center", max_width="32em"),
             rx.hstack(*actions, spacing="2", margin_top="0.5em") if actions else rx.fragment(),
             align="center",

@@ -79,6 +79,7 @@ def not_found_page() -> rx.Component:
                 link_button("Open the composer", href="/app"),
                 link_button("Go to the home page", href="/"),
             ),
+            level="h1",
         ),
         narrow=True,
     )

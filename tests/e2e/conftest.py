@@ -90,7 +90,7 @@ def private_urls_app(smtp, tmp_path_factory) -> Iterator[LiveApp]:
 @pytest.fixture(scope="module")
 def mailless_app(tmp_path_factory) -> Iterator[LiveApp]:
     """The app as ``make run`` starts it with nothing configured: no SMTP server, so mail stays
-    in the app and the development mailbox at /dev/mail shows it."""
+    on the machine and the operator reads it at the mailbox address printed at start-up."""
     app = start_app({"OMNIPOSTR_SMTP_HOST": ""}, tmp_path_factory.mktemp("mailless-app"))
     yield app
     stop_app(app.proc)
@@ -114,10 +114,10 @@ def _clear_mail(smtp):
 
 @pytest.fixture
 def app(request) -> LiveApp:
-    """Whichever app the test asked for (``live_app``, ``claude_app``, ``private_urls_app`` or
-    ``mailless_app``)."""
-    for name in ("claude_app", "private_urls_app", "mailless_app", "live_app"):
-        if name in request.fixturenames:
+    """Whichever app the test asked for (a fixture named ``*_app``: ``claude_app``,
+    ``mailless_app``, ...), else ``live_app``. Only one app runs at a time."""
+    for name in request.fixturenames:
+        if name.endswith("_app") and name != "live_app":
             return request.getfixturevalue(name)
     return request.getfixturevalue("live_app")
 

@@ -4,6 +4,7 @@ free port, with the caller's environment: used by the browser tests and the benc
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -29,9 +30,32 @@ class LiveApp:
     log_path: Path
     proc: subprocess.Popen
     env: dict[str, str] = field(default_factory=dict)
+    started_at: float = 0.0
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def mailbox_url(self) -> str:
+        """The development mailbox's address with its key, as the app printed it in its
+        terminal at start-up (what the person running it reads)."""
+        m = re.search(r"development mailbox: (http\S+)", self.log())
+        assert m, "the app printed no development mailbox address"
+        return m.group(1)
+
+    def open_mail(self, page, *texts: str, timeout: float = 20.0):
+        """Open the development mailbox as its operator and wait for the mail that contains
+        every one of ``texts`` (mail takes a moment: the page is checked again, as a person
+        would); returns its article."""
+        page.goto(self.mailbox_url())
+        deadline = time.monotonic() + timeout
+        while True:
+            mail = page.get_by_role("article")
+            for t in texts:
+                mail = mail.filter(has_text=t)
+            if mail.count() or time.monotonic() > deadline:
+                return mail.first
+            page.wait_for_timeout(500)
+            page.get_by_role("link", name="check again").click()
 
 
 def start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
@@ -51,6 +75,7 @@ def start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
         "REFLEX_STATES_WORKDIR": str(tmp / "states"),
         **extra_env,
     }
+    started_at = time.time()
     log_path = tmp / f"app-{port}.log"
     logf = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
@@ -75,7 +100,7 @@ def start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
     else:
         stop_app(proc)
         raise RuntimeError(f"the app did not start:\n{log_path.read_text()[-4000:]}")
-    return LiveApp(url=url, log_path=log_path, proc=proc, env=env)
+    return LiveApp(url=url, log_path=log_path, proc=proc, env=env, started_at=started_at)
 
 
 def stop_app(proc: subprocess.Popen) -> None:

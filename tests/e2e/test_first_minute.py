@@ -1,5 +1,5 @@
 """What a new user meets with ``make run`` and nothing configured: the landing page, sign-up
-with the confirmation mail in the development mailbox, the composer; the privacy policy;
+with the confirmation mail in the operator's development mailbox, the composer; the privacy policy;
 pages that load nothing from anyone else; links to private addresses refused; a phone.
 
 The module's app runs on the embedded defaults with no SMTP server (mail stays in the app)
@@ -42,14 +42,15 @@ class Requests:
         return out
 
 
-def sign_up_with_dev_mailbox(page: Page, *, email: str, name: str = "Nia New", team: str = "Nia Makes") -> None:
-    """Sign up and confirm through the development mailbox, as a person does with `make run`."""
+def sign_up_with_dev_mailbox(page: Page, app, *, email: str, name: str = "Nia New", team: str = "Nia Makes") -> None:
+    """Sign up and confirm through the development mailbox, as the person who ran `make run`
+    does: with the mailbox address the app printed in their terminal."""
     submit_sign_up(page, email=email, name=name, team=team)
     expect(page.get_by_role("status")).to_contain_text(f"We sent a link to {email}.")
-    page.get_by_role("link", name="open the development mailbox").click()
-    page.wait_for_url(re.compile(r".*/dev/mail$"))
-    mail = page.get_by_role("article").filter(has_text=f"To: {email}")
-    expect(mail).to_have_count(1, timeout=15_000)
+    expect(page.get_by_text("printed in their terminal")).to_be_visible()
+    mail = app.open_mail(page, f"To: {email}")
+    assert page.url.endswith("/dev/mail")  # the key is not left in the address bar
+    expect(mail).to_be_visible()
     expect(mail.get_by_role("heading")).to_have_text("Confirm your email address for OmniPostr")
     mail.get_by_role("link", name="Open the link in this email").click()
     page.wait_for_url(re.compile(r".*/app/?(\?.*)?$"))
@@ -65,9 +66,9 @@ def test_landing_sign_up_through_the_development_mailbox_to_the_composer(page: P
     page.get_by_role("link", name="Start free").click()
     page.wait_for_url(re.compile(r".*/signup/?$"))
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
-    expect(page.get_by_role("link", name="open the development mailbox")).to_have_count(0)
+    expect(page.get_by_text("printed in their terminal")).to_have_count(0)
 
-    sign_up_with_dev_mailbox(page, email="nia@example.com")
+    sign_up_with_dev_mailbox(page, mailless_app, email="nia@example.com")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav).to_be_visible()
     expect(nav.get_by_role("link", name="Compose")).to_have_attribute("aria-current", "page")
@@ -116,7 +117,7 @@ def test_public_pages_load_only_the_apps_own_origin_and_the_policy_renders(page:
 
 def test_links_to_private_addresses_are_refused_by_default(page: Page, mailless_app):
     page.goto("/signup")
-    sign_up_with_dev_mailbox(page, email="ivy@example.com", name="Ivy")
+    sign_up_with_dev_mailbox(page, mailless_app, email="ivy@example.com", name="Ivy")
     page.get_by_label("Your article or script").fill("A draft that stays.")
     page.get_by_role("tab", name="Import link").click()
     for url in ("http://127.0.0.1:1/", "http://169.254.169.254/latest/meta-data/", "http://localhost:8080/admin"):
@@ -133,7 +134,7 @@ def test_on_a_phone_the_sidebar_is_a_menu(new_page, mailless_app, shots):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the landing page is wider than the phone"
     page.screenshot(path=str(shots / "phone-landing.png"))
     page.get_by_role("link", name="Start free").click()
-    sign_up_with_dev_mailbox(page, email="pia@example.com", name="Pia Phone")
+    sign_up_with_dev_mailbox(page, mailless_app, email="pia@example.com", name="Pia Phone")
 
     # the sidebar is gone; the top bar has a menu button that opens it as a drawer
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
@@ -166,3 +167,33 @@ def test_on_a_phone_the_sidebar_is_a_menu(new_page, mailless_app, shots):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width}px wide on a 390px phone"
     page.screenshot(path=str(shots / "phone-library.png"))
+
+
+@pytest.mark.promise("ACC-3")
+def test_a_visitor_cannot_read_anyones_mail_on_the_default_install(new_page, mailless_app, shots):
+    """The takeover an attacker tried: ask for someone's password reset, then read the link
+    in the development mailbox. The mailbox is the operator's: without the key printed in
+    the terminal it shows nothing, whatever the visitor typed or claims to come from."""
+    owner = new_page()
+    owner.goto("/signup")
+    sign_up_with_dev_mailbox(owner, mailless_app, email="owen@example.com", name="Owen Owner")
+
+    visitor = new_page()
+    visitor.goto("/reset")
+    visitor.get_by_label("Email").fill("owen@example.com")
+    visitor.get_by_role("button", name="Send reset link").click()
+    expect(visitor.get_by_text("If an account uses that address")).to_be_visible()
+    for url in ("/dev/mail", "/dev/mail?key=0123456789abcdef0123456789abcdef"):
+        response = visitor.goto(url)
+        assert response.status == 403
+        expect(visitor.get_by_role("heading", name="Development mailbox")).to_be_visible()
+        expect(visitor.get_by_text("belongs to the person running this OmniPostr server")).to_be_visible()
+        expect(visitor.get_by_role("article")).to_have_count(0)
+        assert "reset" not in visitor.content().lower()
+    visitor.set_extra_http_headers({"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"})
+    assert visitor.goto("/dev/mail").status == 403
+    visitor.screenshot(path=str(shots / "mailbox-locked.png"))
+
+    # the reset mail is there, for the operator only
+    expect(mailless_app.open_mail(owner, "To: owen@example.com", "reset")).to_be_visible()
+    owner.screenshot(path=str(shots / "mailbox-operator.png"), full_page=True)

@@ -1,0 +1,154 @@
+"""The flows of a generation: start one, run parts of it again, follow it while it runs.
+
+Every rule of these flows lives here, not in the pages: which engine writes, whether the
+author restricted processing (AI-4), whether the month's quota allows it, whether the
+generation is the acting member's. Each function takes the acting member; ``follow`` also
+asks, before every update it hands out, whether that member may still see the generation,
+and ends at once when they may not (signed out, session revoked, removed from the
+workspace). The work itself is ``runner``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from omnipostr import db
+from omnipostr.accounts.service import Actor
+from omnipostr.library import service as library
+from omnipostr.repurpose import engines, faithfulness, runner, service
+from omnipostr.repurpose.models import Generation
+from omnipostr.repurpose.service import ComposeError, NotFound
+
+MISCONFIGURED = "The AI engine is misconfigured, so nothing can be sent to it. Ask an admin to check its settings."
+RESTRICTED = "Processing is restricted for your account, so nothing is sent to the AI."
+PUSH_INTERVAL = 0.1  # at most ten updates a second to a page
+
+
+@dataclass
+class Started:
+    generation: Generation
+    variant_ids: dict[str, int]  # platform -> variant id, in the generation's order
+
+
+async def start(actor: Actor, req: service.ComposeRequest) -> Started:
+    """Store the source and a generation for ``req`` and start writing it."""
+    try:
+        engine = engines.get_engine()
+    except ValueError:
+        raise ComposeError(MISCONFIGURED, "form") from None
+
+    def store(s):
+        gen = service.start_generation(s, actor, req, engine=engine.name, model=engine.model)
+        views = library.variant_views(s, actor, gen.id)
+        return gen, {p: views[p].id for p in gen.platforms if p in views}
+
+    gen, ids = await db.run(store)
+    runner.launch(gen.id)
+    return Started(gen, ids)
+
+
+async def relaunch(
+    actor: Actor, generation_id: int, *, variant_ids: list[int] | None = None, kind: str = "generated"
+) -> None:
+    """Write again: the given posts (``regenerate``, ``rewrite``) or every failed one."""
+
+    def check(s):
+        if service.processing_restricted(s, actor):
+            raise ComposeError(RESTRICTED, "restricted")
+        library.get_generation(s, actor, generation_id)  # NotFound when not the actor's
+        feedback: dict[int, str] = {}
+        if kind == "rewrite":
+            for vid in variant_ids or []:
+                view = library.get_variant(s, actor, vid)
+                if view.generation_id != generation_id:
+                    raise NotFound("variant")
+                flags = [faithfulness.Flag(kind=f["kind"], value=f["value"], message=f["message"]) for f in view.flags]
+                if flags:
+                    feedback[vid] = faithfulness.grounding_feedback(flags)
+                library.record_feature(s, actor, "grounded_rewrite", platform=view.platform)
+        elif variant_ids:
+            for vid in variant_ids:
+                if library.get_variant(s, actor, vid).generation_id != generation_id:
+                    raise NotFound("variant")
+        return feedback
+
+    feedback = await db.run(check)
+    runner.launch(generation_id, variant_ids=variant_ids, feedback=feedback or None, kind=kind)
+
+
+# --- following a run ---------------------------------------------------------------------------
+
+
+@dataclass
+class Update:
+    """What changed in a run: its live progress, and the posts that finished since the last
+    update (read from the database, as stored)."""
+
+    progress: runner.RunProgress
+    finished: dict[str, library.VariantView] = field(default_factory=dict)
+
+
+@dataclass
+class Final:
+    status: str
+    error: str
+    views: list[library.VariantView]
+
+
+@dataclass
+class Ended:
+    """The member may no longer see this generation: show nothing more of it."""
+
+
+async def follow(
+    actor: Actor, generation_id: int, member: Callable[[], Awaitable[Actor | None]]
+) -> AsyncIterator[Update | Final | Ended]:
+    """Updates of one of ``actor``'s live runs until it finishes, then its final state.
+    ``member`` answers whether the actor may still see the workspace's generations; it is
+    asked before every update."""
+    last = -1
+    loaded: set[str] = set()
+    try:
+        await db.run(library.check_generation, actor, generation_id)
+    except NotFound:
+        yield Ended()
+        return
+    actor = await member()
+    while actor is not None:
+        prog = runner.progress(generation_id)
+        if prog is None:
+            break
+        version = await prog.wait(last, 2.0)
+        actor = await member()
+        if actor is None:
+            break
+        if version == last and not prog.finished:
+            continue
+        last = version
+        newly = [p for p, pp in prog.platforms.items() if pp.status in ("done", "failed") and p not in loaded]
+        finished: dict[str, library.VariantView] = {}
+        if newly:
+            try:
+                finished = await db.run(library.variant_views, actor, generation_id, newly)
+            except NotFound:
+                actor = None
+                break
+            loaded.update(newly)
+        yield Update(prog, finished)
+        if prog.finished:
+            break
+        await asyncio.sleep(PUSH_INTERVAL)
+    if actor is None:
+        yield Ended()
+        return
+
+    def final(s):
+        view = library.get_generation(s, actor, generation_id)
+        return Final(view.generation.status, view.generation.error, view.variants)
+
+    try:
+        yield await db.run(final)
+    except NotFound:
+        yield Ended()
