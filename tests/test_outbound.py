@@ -24,7 +24,7 @@ ALLOWED_ADAPTERS = {
     "repurpose/engines/claude.py": "Anthropic (the AI engine)",
     "notify/smtp.py": "the configured SMTP server",
     "accounts/oauth.py": "Google and GitHub sign-in",
-    "repurpose/urlimport.py": "fetching the page a user asked to import (sends no content)",
+    "sources/urlimport.py": "fetching the page a user asked to import (sends no content)",
 }
 ALLOWED_HOSTS = {
     "api.anthropic.com",

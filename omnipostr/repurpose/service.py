@@ -15,11 +15,11 @@ from datetime import datetime
 import regex
 from sqlmodel import Session, select
 
-from omnipostr import clock
+from omnipostr import clock, sources
 from omnipostr.accounts.models import User, Workspace
 from omnipostr.accounts.service import Actor
 from omnipostr.billing.plans import plan_for
-from omnipostr.repurpose import extract, faithfulness, platforms
+from omnipostr.repurpose import faithfulness, platforms
 from omnipostr.repurpose.engines.base import BrandVoice as VoiceSpec
 from omnipostr.repurpose.engines.base import Options
 from omnipostr.repurpose.models import (
@@ -177,8 +177,8 @@ def check_request(req: ComposeRequest) -> tuple[str, str, list[str]]:
     """(title, clean text, platform ids) or ComposeError."""
     cfg = get_settings()
     try:
-        text = extract.validate_text(req.text, max_chars=cfg.source_max_chars)
-    except extract.ExtractError as e:
+        text = sources.validate_text(req.text, max_chars=cfg.source_max_chars)
+    except sources.ExtractError as e:
         raise ComposeError(e.message, "text") from None
     chosen = [p for p in dict.fromkeys(req.platforms) if p in platforms.PLATFORMS]
     unknown = [p for p in req.platforms if p not in platforms.PLATFORMS]
@@ -230,7 +230,7 @@ def start_generation(
         kind=req.kind if req.kind in ("paste", "file", "url") else "paste",
         filename=req.filename[:255],
         url=req.url[:2000],
-        words=extract.count_words(text),
+        words=sources.count_words(text),
         chars=len(text),
     )
     s.add(src)
@@ -273,15 +273,17 @@ def body_of(post: Post) -> str:
     return json.dumps({"posts": post.posts, "fields": post.fields}, ensure_ascii=False)
 
 
-def check_post(post: Post, source_text: str | None, options: dict) -> tuple[list[Problem], list[dict]]:
+def check_post(
+    post: Post, source: str | faithfulness.SourceFacts | None, options: dict
+) -> tuple[list[Problem], list[dict]]:
     settings = dict(options.get("platform_settings") or {})
     problems = platforms.validate(post.platform, post, settings)
     flags: list[dict] = []
-    if source_text:
+    if source:
         allowed = [options.get("link")] if options.get("link") else []
         flags = [
             {"kind": f.kind, "value": f.value, "message": f.message}
-            for f in faithfulness.check(source_text, post.text, allowed_links=allowed)
+            for f in faithfulness.check(source, post.text, allowed_links=allowed)
         ]
     return problems, flags
 

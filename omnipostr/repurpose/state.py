@@ -14,17 +14,17 @@ from pathlib import PurePath
 
 import reflex as rx
 
-from omnipostr import db
+from omnipostr import db, sources
 from omnipostr.accounts import service as accounts
 from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.service import Actor
 from omnipostr.accounts.state import SessionState
 from omnipostr.library import service as library
-from omnipostr.repurpose import cards, extract, generations, platforms, runner, service
+from omnipostr.repurpose import cards, generations, platforms, runner, service
 from omnipostr.repurpose.cards import Card, Meter
 from omnipostr.repurpose.service import ComposeError, NotFound
-from omnipostr.repurpose.urlimport import import_url
 from omnipostr.settings import get_settings
+from omnipostr.sources.urlimport import import_url
 
 DEFAULT_PLATFORMS = ["x", "linkedin", "instagram", "threads", "bluesky"]
 LANGUAGES = ["English", "Spanish", "French", "German", "Portuguese", "Italian", "Dutch", "Polish", "Japanese", "Korean", "Chinese"]
@@ -332,11 +332,11 @@ class ComposerState(CardsState):
 
     @rx.var
     def word_count(self) -> int:
-        return extract.count_words(self.text) if self.text else 0
+        return sources.count_words(self.text) if self.text else 0
 
     @rx.var
     def reading_minutes(self) -> int:
-        return extract.reading_minutes(self.word_count) if self.word_count else 0
+        return sources.reading_minutes(self.word_count) if self.word_count else 0
 
     @rx.var
     def engine_label(self) -> str:
@@ -445,9 +445,9 @@ class ComposerState(CardsState):
         name = f.name or f.filename or "upload"
         try:
             got = await asyncio.to_thread(
-                extract.extract_file, name, data, max_bytes=cfg.upload_max_bytes, max_chars=cfg.source_max_chars
+                sources.extract_file, name, data, max_bytes=cfg.upload_max_bytes, max_chars=cfg.source_max_chars
             )
-        except extract.ExtractError as e:
+        except sources.ExtractError as e:
             self.errors = {"upload": e.message}
             return
         self._seed(got.text, got.title)
@@ -479,7 +479,7 @@ class ComposerState(CardsState):
                 url, allow_private=cfg.allow_private_urls, timeout=cfg.url_import_timeout_seconds,
                 max_bytes=cfg.url_import_max_bytes, max_chars=cfg.source_max_chars,
             )
-        except extract.ExtractError as e:
+        except sources.ExtractError as e:
             self.errors = {"url": e.message}
             self.importing = False
             return
@@ -629,9 +629,9 @@ def rejected_upload_message(names: list[str], codes: list[str]) -> str:
     if len(names) > 1 or any("too-many-files" in c for c in codes):
         return "Upload one file at a time."
     if any("file-too-large" in c for c in codes):
-        return f"That file is larger than {extract.human_size(get_settings().upload_max_bytes)}, the upload limit."
+        return f"That file is larger than {sources.human_size(get_settings().upload_max_bytes)}, the upload limit."
     ext = PurePath(names[0].replace("\\", "/")).suffix.lower() if names else ""
-    if ext and ext not in extract.SUPPORTED_EXTENSIONS:
+    if ext and ext not in sources.SUPPORTED_EXTENSIONS:
         return f"{SUPPORTED_FILES}; this one is {ext[:20]}."
     return f"{SUPPORTED_FILES}."
 

@@ -44,15 +44,14 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpcore
 import httpx
 
-from omnipostr.repurpose.extract import (
+from omnipostr.sources.errors import (
     DEFAULT_MAX_CHARS,
-    SUPPORTED_EXTENSIONS,
     Extracted,
     ExtractError,
-    extract_bytes,
     human_size,
     size_error,
 )
+from omnipostr.sources.files import SUPPORTED_EXTENSIONS, extract_bytes
 
 __all__ = [
     "MAX_REDIRECTS",

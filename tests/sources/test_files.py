@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from omnipostr.repurpose.extract import (
+from omnipostr.sources import (
     Extracted,
     ExtractError,
     count_words,
     extract_file,
     normalize_text,
+    parse,
     reading_minutes,
     validate_text,
 )
@@ -63,7 +64,7 @@ def test_txt_round_trips(name):
 
 @pytest.mark.promise("CON-1")
 @pytest.mark.parametrize("name", ["post.md", "post.markdown"])
-def test_markdown_becomes_readable_text(name):
+def test_markdown_is_kept_as_written_and_reads_as_a_document(name):
     source = (
         "---\ntitle: Front matter title\ndate: 2026-01-01\n---\n"
         "# Why *Short* Posts Win\n\n"
@@ -81,25 +82,26 @@ def test_markdown_becomes_readable_text(name):
     result = extract_file(name, source.encode())
     assert result.kind == "md"
     assert result.title == "Front matter title"
-    lines = result.text.split("\n")
-    assert "Why Short Posts Win" in lines  # heading kept as its own line, markup gone
-    assert "Steps" in lines
-    assert "our blog (https://blog.example/post)" in result.text
-    assert "See https://omnipostr.com and the_code. A chart" in result.text
-    assert "- Pick platforms\n- Keep the voice\n  - nested point" in result.text
-    assert "3. third\n4. fourth" in result.text
-    assert "Quoted line" in result.text
-    assert "print('kept as written')" in result.text
-    assert "Platform | Limit\nX | 280" in result.text
-    assert "Raw html text" in result.text
-    assert "Inline after." in result.text
-    for noise in ("**", "__", "](", "```", "<div", "md-script", "inline-script", "title:"):
-        assert noise not in result.text
+    assert result.text == source.strip()  # the composer shows the person's own Markdown
+    doc = parse(result.text)
+    assert doc.format == "markdown" and doc.title == "Front matter title"
+    kinds = [(b.kind, b.text) for b in doc.blocks]
+    assert ("heading", "Why Short Posts Win") in kinds and ("heading", "Steps") in kinds
+    assert ("paragraph", "Readers meet ideas in a feed, not on our blog. See https://omnipostr.com and the_code.") in kinds
+    assert [t for k, t in kinds if k == "item"] == ["Pick platforms", "Keep the voice", "nested point", "third", "fourth"]
+    assert ("quote", "Quoted line") in kinds and ("code", "print('kept as written')") in kinds
+    assert ("table", "| Platform | Limit |\n| --- | --- |\n| X | 280 |") in kinds
+    assert ("paragraph", "Raw html text") in kinds and ("paragraph", "Inline after.") in kinds
+    prose = doc.prose_text()
+    for noise in ("**", "__", "](", "```", "<div", "md-script", "inline-script", "title:", "A chart", "print("):
+        assert noise not in prose
+    assert "https://blog.example/post" in doc.links
 
 
-def test_markdown_title_is_first_heading_without_front_matter():
-    result = extract_file("notes.md", b"Intro line.\n\n## Second level title\n\nBody text.\n")
-    assert result.title == "Second level title"
+def test_markdown_title_is_the_top_heading_without_front_matter():
+    assert extract_file("notes.md", b"## Second level title\n\nBody text.\n").title == "Second level title"
+    # a heading further down is a section, not the title: the file's name stands in
+    assert extract_file("notes.md", b"Intro line.\n\n## A section\n\nBody text.\n").title == "notes"
 
 
 @pytest.mark.promise("CON-1")
@@ -156,15 +158,17 @@ def test_docx_paragraphs_headings_lists_tables_links():
     result = extract_file("article.docx", files.article_docx())
     assert result.kind == "docx"
     assert result.title == TITLE  # the first heading wins over core properties
-    blocks = result.text.split("\n\n")
-    assert blocks[0] == TITLE
-    assert "What to do" in blocks
-    assert "Read the guide (https://omnipostr.com/guide)." in result.text
+    blocks = result.text.split("\n\n")  # shown as Markdown: headings, lists, tables
+    assert blocks[0] == f"# {TITLE}"
+    assert "## What to do" in blocks
+    assert "Read the guide." in result.text
     assert "- Pick the platforms\n  - Threads first\n- Keep the voice" in result.text
     assert "1. Paste the article\n2. Generate the posts" in result.text
-    assert "Platform | Limit\nX | 280" in result.text
+    assert "| Platform | Limit |\n| --- | --- |\n| X | 280 |" in result.text
     assert files.ARTICLE_PARAGRAPHS[1] in result.text
     assert result.warnings == []
+    doc = parse(result.text)  # and it reads back as the same document
+    assert doc.title == TITLE and "https://omnipostr.com/guide" not in doc.prose_text()
 
 
 def test_docx_title_from_core_properties_without_heading():
@@ -177,7 +181,7 @@ def test_docx_title_from_core_properties_without_heading():
     doc.save(buf)
     result = extract_file("letter.docx", buf.getvalue())
     assert result.title == "Quarterly letter"
-    assert result.text == "Dear readers, this quarter went well."
+    assert result.text == "# Quarterly letter\n\nDear readers, this quarter went well."
 
 
 @pytest.mark.promise("CON-1")
@@ -186,7 +190,7 @@ def test_pdf_text_of_every_page_joined_into_paragraphs():
     assert result.kind == "pdf"
     assert result.title == TITLE
     paragraphs = result.text.split("\n\n")
-    assert paragraphs[0] == TITLE
+    assert paragraphs[0] == f"# {TITLE}"
     # the hyphenated "work-/flow" is one word again, wrapped lines are one paragraph
     assert paragraphs[1] == (
         "Long-form articles are great for search, but most readers meet your ideas in a "

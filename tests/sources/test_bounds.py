@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from omnipostr.repurpose import extract
+from omnipostr.sources import archive
 from tests.fixtures.source_files import article_docx
 
 MB = 1024 * 1024
 PROBE = """
 import json, resource, sys
-from omnipostr.repurpose import extract
+from omnipostr import sources as extract
 data = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
@@ -155,6 +155,6 @@ def test_a_pdf_with_a_modest_stream_still_reads(tmp_path):
 
 
 def test_the_archive_check_reads_only_the_directory():
-    with pytest.raises(extract.ExtractError, match="too large"):
-        extract.check_archive(_docx_with([("docProps/huge.xml", 200 * MB)]))
-    extract.check_archive(article_docx())  # a real document passes
+    with pytest.raises(archive.ExtractError, match="too large"):
+        archive.check_archive(_docx_with([("docProps/huge.xml", 200 * MB)]))
+    archive.check_archive(article_docx())  # a real document passes

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpcore
 import pytest
 
-from omnipostr.repurpose.extract import ExtractError
-from omnipostr.repurpose.urlimport import (
+from omnipostr.sources import ExtractError
+from omnipostr.sources.urlimport import (
     NO_TEXT_MESSAGE,
     PRIVATE_MESSAGE,
     SCHEME_MESSAGE,
@@ -357,7 +357,7 @@ async def test_plain_text_markdown_pdf_docx_and_gzip(server):
     assert plain.warnings == []  # the declared charset was used
     md = await import_url(server.url("/notes.md"), allow_private=True)
     assert md.kind == "md" and md.title == "Notes title"
-    assert "See docs (https://example.org/d)." in md.text
+    assert "See [docs](https://example.org/d)." in md.text  # Markdown is kept as written
     pdf = await import_url(server.url("/files/report.pdf"), allow_private=True)
     assert pdf.kind == "pdf" and "workflow" in pdf.text
     docx = await import_url(server.url("/download"), allow_private=True)
