@@ -61,10 +61,15 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+_BEAT_TIME = regex.compile(r"\[\d{1,2}:\d{2}\]")
+
+
 def _mask_entities(text: str) -> str:
-    """Blank out links, e-mail addresses, @mentions and #hashtags (keeping offsets)."""
+    """Blank out links, e-mail addresses, @mentions, #hashtags and a script's beat times
+    ("[0:05]", a stage direction) (keeping offsets)."""
     spans = [(link.start, link.end) for link in find_links(text)]
     spans += [m.span() for m in _EMAIL.finditer(text)]
+    spans += [m.span() for m in _BEAT_TIME.finditer(text)]
     text = _blank(text, spans)
     spans = [m.span() for m in _MENTION.finditer(text)]
     spans += [m.span() for m in _HASHTAG.finditer(text)]
@@ -273,14 +278,14 @@ def _grounded_number(n: _Number, source_values: set[Decimal]) -> bool:
     return False
 
 
-def _check_numbers(source: str, variant: str) -> list[Flag]:
-    source_values, source_tokens = _source_numbers(source)
+def _check_numbers(facts: SourceFacts, variant: str) -> list[Flag]:
+    source_values, source_tokens = facts.values, facts.number_tokens
     text = _mask_entities(variant)
     text = _KEYCAP.sub("  ", text)
     text = _THREAD_MARK.sub(_blank_thread_mark, text)
     text = _ENUMERATOR.sub(lambda m: " " * len(m.group(0)), text)
     numbers, tokens = _numbers(text)
-    source_lower = source.lower()
+    source_lower = facts.lower
     flags: list[Flag] = []
     seen: set[str] = set()
     for n in numbers:
@@ -430,11 +435,8 @@ def _title_case_lines(text: str) -> set[int]:
     return starts
 
 
-def _check_names(source: str, variant: str) -> list[Flag]:
-    plain = [w.lower() for w in _WORD.findall(source)]
-    source_words = set(plain) | {_base(w) for w in plain}
-    acronyms = _initialisms(plain)
-    source_flat = " ".join(regex.findall(r"[\p{L}\p{M}\p{N}]+", source.lower()))
+def _check_names(facts: SourceFacts, variant: str) -> list[Flag]:
+    source_words, acronyms, source_flat = facts.words, facts.acronyms, facts.flat
     text = _mask_entities(variant)
     headline_lines = _title_case_lines(text)
 
@@ -544,8 +546,8 @@ def _quote_in_source(quote: str, source_joined: str) -> bool:
     return True
 
 
-def _check_quotes(source: str, variant: str) -> list[Flag]:
-    source_joined = " " + " ".join(_words(source)) + " "
+def _check_quotes(facts: SourceFacts, variant: str) -> list[Flag]:
+    source_joined = facts.joined
     flags: list[Flag] = []
     seen: set[str] = set()
     taken: list[tuple[int, int]] = []
@@ -588,10 +590,10 @@ def _normalise_url(url: str) -> tuple[str, str]:
     return host, full
 
 
-def _check_links(source: str, variant: str, allowed_links: Iterable[str]) -> list[Flag]:
-    known_hosts: set[str] = set()
-    known_full: set[str] = set()
-    for url in [link.url for link in find_links(source)] + [u for u in allowed_links if u]:
+def _check_links(facts: SourceFacts, variant: str, allowed_links: Iterable[str]) -> list[Flag]:
+    known_hosts = set(facts.hosts)
+    known_full = set(facts.urls)
+    for url in [u for u in allowed_links if u]:
         host, full = _normalise_url(url)
         known_hosts.add(host)
         known_full.add(full)
@@ -615,24 +617,67 @@ def _check_links(source: str, variant: str, allowed_links: Iterable[str]) -> lis
 # --- public -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the checks need of a source, worked out once (``analyze_source``) and shared by
+    every post of a generation: a long source is read once, not once per platform."""
+
+    lower: str
+    values: frozenset[Decimal]
+    number_tokens: frozenset[str]
+    words: frozenset[str]
+    acronyms: frozenset[str]
+    flat: str
+    joined: str
+    hosts: frozenset[str]
+    urls: frozenset[str]
+
+
+def analyze_source(source_text: str) -> SourceFacts:
+    values, tokens = _source_numbers(source_text)
+    plain = [w.lower() for w in _WORD.findall(source_text)]
+    hosts, urls = set(), set()
+    for link in find_links(source_text):
+        host, full = _normalise_url(link.url)
+        hosts.add(host)
+        urls.add(full)
+    return SourceFacts(
+        lower=source_text.lower(),
+        values=frozenset(values),
+        number_tokens=frozenset(tokens),
+        words=frozenset(set(plain) | {_base(w) for w in plain}),
+        acronyms=frozenset(_initialisms(plain)),
+        flat=" ".join(regex.findall(r"[\p{L}\p{M}\p{N}]+", source_text.lower())),
+        joined=" " + " ".join(_words(source_text)) + " ",
+        hosts=frozenset(hosts),
+        urls=frozenset(urls),
+    )
+
+
 def check(
-    source_text: str,
+    source: str | SourceFacts,
     variant_text: str,
     allowed_links: Iterable[str] = (),
     *,
     allowed_terms: Iterable[str] = (),
 ) -> list[Flag]:
-    """Claims in ``variant_text`` that ``source_text`` does not back: numbers, names,
-    quotes, then links. ``allowed_terms`` is text the variant may use besides the source
-    (the user's call to action, the brand's name)."""
+    """Claims in ``variant_text`` that the source does not back: numbers, names, quotes,
+    then links. ``source`` is the source's text, or its ``analyze_source`` facts (to check
+    many variants of one source). ``allowed_terms`` is text the variant may use besides the
+    source (the user's call to action, the brand's name)."""
     extra = "\n".join(t for t in allowed_terms if t)
-    source = source_text + ("\n" + extra if extra else "")
+    if isinstance(source, str):
+        facts = analyze_source(source + ("\n" + extra if extra else ""))
+    elif extra:
+        facts = analyze_source(source.lower + "\n" + extra)  # rare: a call to action to allow
+    else:
+        facts = source
     links = list(allowed_links) + [link.url for link in find_links(extra)]
     return (
-        _check_numbers(source, variant_text)
-        + _check_names(source, variant_text)
-        + _check_quotes(source, variant_text)
-        + _check_links(source, variant_text, links)
+        _check_numbers(facts, variant_text)
+        + _check_names(facts, variant_text)
+        + _check_quotes(facts, variant_text)
+        + _check_links(facts, variant_text, links)
     )
 
 

@@ -28,9 +28,10 @@ from sqlmodel import Session, col, select
 from omnipostr import clock, db
 from omnipostr.accounts.models import User
 from omnipostr.library import service as library
-from omnipostr.repurpose import engines, platforms, service
+from omnipostr.repurpose import engines, faithfulness, platforms, service
 from omnipostr.repurpose.engines.base import Delta, Done, Engine, Failed, Options, Retry, Usage
 from omnipostr.repurpose.engines.base import Source as EngineSource
+from omnipostr.repurpose.engines.prompting import render
 from omnipostr.repurpose.models import Generation, Source, Variant, VariantRevision
 from omnipostr.repurpose.variant import Variant as Post
 from omnipostr.usage import service as usage
@@ -112,16 +113,24 @@ class Job:
     todo: list[tuple[int, str]]  # (variant id, platform)
     feedback: dict[int, str]
     takes: dict[int, int] = field(default_factory=dict)  # variant id -> Options.variation
+    previous: dict[int, str] = field(default_factory=dict)  # variant id -> its post as it is now
+    facts: faithfulness.SourceFacts | None = None
 
 
-def _takes(s: Session, variant_ids: list[int]) -> dict[int, int]:
-    """For "Regenerate": which take each post is on now (1 after its first regeneration)."""
+def _takes(s: Session, variant_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """For "Regenerate": which take each post is on now (1 after its first regeneration),
+    and each post's current text, for the next take to be written against."""
     rows = s.exec(
         select(VariantRevision.variant_id).where(
             col(VariantRevision.variant_id).in_(variant_ids), VariantRevision.kind == "regenerate"
         )
     ).all()
-    return {vid: rows.count(vid) + 1 for vid in variant_ids}
+    previous: dict[int, str] = {}
+    for v in s.exec(select(Variant).where(col(Variant.id).in_(variant_ids))).all():
+        post = service.post_of(v)
+        if post is not None:
+            previous[v.id] = render(post)
+    return {vid: rows.count(vid) + 1 for vid in variant_ids}, previous
 
 
 def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job | None:
@@ -167,6 +176,11 @@ def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job
         todo=[(v.id, v.platform) for v in rows],
         feedback={},
     )
+
+
+def _prepare(source: EngineSource) -> faithfulness.SourceFacts:
+    _ = source.document  # parsed now, in this thread, for every platform to share
+    return faithfulness.analyze_source(source.text)
 
 
 def _heartbeat(s: Session, generation_id: int) -> None:
@@ -312,7 +326,9 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
     out = Outcome(variant_id=variant_id, platform=platform, ok=False, revision_kind=kind)
     t0 = time.monotonic()
     feedback = job.feedback.get(variant_id)
-    options = replace(job.options, variation=job.takes[variant_id]) if variant_id in job.takes else job.options
+    options = job.options
+    if variant_id in job.takes:
+        options = replace(options, variation=job.takes[variant_id], previous_take=job.previous.get(variant_id, ""))
     settings = dict(job.options.platform_settings)
     post: Post | None = None
     engine_passes = 2 if engine.name == "claude" else 1
@@ -349,7 +365,7 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
             return out
         _add_usage(out.usage, result.usage)
         post = result.variant
-        problems = platforms.validate(platform, post, settings)
+        problems = await asyncio.to_thread(platforms.validate, platform, post, settings)
         if not problems:
             break
         if attempt < engine_passes:
@@ -357,22 +373,27 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
             pp.note = "Fixing: " + problems[0].message
             prog.touch()
     assert post is not None
-    problems = platforms.validate(platform, post, settings)
-    if problems:
-        post = platforms.repair(platform, post, settings)
-        out.repaired = True
-    remaining, flags = service.check_post(post, job.source.text, job.options_dict)
-    advice = platforms.advise(platform, post, settings)
-    out.ok = not remaining
-    if remaining:  # repair must always produce a valid variant; report rather than show it broken
-        log.error("repair left problems on %s: %s", platform, [p.code for p in remaining])
+    finished = await asyncio.to_thread(_finish_post, platform, post, settings, job)
+    out.ok, out.post, out.problems, out.flags, out.repaired = finished
+    if not out.ok:
         out.error = "This post could not be made to fit the platform's rules. Retry it."
-        post = None
-    out.post = post
-    out.problems = service.problems_as_dicts(advice, "tip")
-    out.flags = flags
     out.total_ms = int((time.monotonic() - t0) * 1000)
     return out
+
+
+def _finish_post(platform: str, post: Post, settings: dict, job: Job) -> tuple[bool, Post | None, list[dict], list[dict], bool]:
+    """Validate, repair, check and advise, in a worker thread (a long source must not stall
+    the event loop): (ok, the post, tips, faithfulness flags, repaired)."""
+    repaired = False
+    if platforms.validate(platform, post, settings):
+        post = platforms.repair(platform, post, settings)
+        repaired = True
+    remaining, flags = service.check_post(post, job.facts, job.options_dict)
+    advice = platforms.advise(platform, post, settings)
+    if remaining:  # repair must always produce a valid variant; report rather than show it broken
+        log.error("repair left problems on %s: %s", platform, [p.code for p in remaining])
+        return False, None, service.problems_as_dicts(advice, "tip"), flags, repaired
+    return True, post, service.problems_as_dicts(advice, "tip"), flags, repaired
 
 
 def _add_usage(total: Usage, more: Usage) -> None:
@@ -397,7 +418,9 @@ async def run(
         return "failed"
     job.feedback = dict(feedback or {})
     if kind == "regenerate":
-        job.takes = await db.run(_takes, [vid for vid, _ in job.todo])
+        job.takes, job.previous = await db.run(_takes, [vid for vid, _ in job.todo])
+    # the document and what the faithfulness check needs of it: worked out once, off the loop
+    job.facts = await asyncio.to_thread(_prepare, job.source)
     if engine is None:
         try:
             engine = engines.get_engine()

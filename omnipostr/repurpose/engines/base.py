@@ -8,10 +8,12 @@ user can read). It never raises for an outage: outages become ``Failed``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from omnipostr import sources
 from omnipostr.repurpose.variant import Variant
 
 
@@ -38,12 +40,22 @@ class Options:
     variation: int = 0
     """Which take of a post this is: 0 the first, then 1, 2... for each "Regenerate". Claude
     varies by itself; the deterministic offline engine opens and lays out each take differently."""
+    previous_take: str = ""
+    """For "Regenerate": the post as it is now (its rendered text), so another take can be
+    written against it."""
 
 
 @dataclass
 class Source:
+    """What a generation is made from: the stored title and text, and the document they
+    parse into (parsed once, on first use, and shared by every platform)."""
+
     title: str
     text: str
+
+    @functools.cached_property
+    def document(self) -> sources.Document:
+        return sources.parse(self.text, title_hint=self.title)
 
 
 @dataclass

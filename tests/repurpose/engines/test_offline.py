@@ -12,9 +12,18 @@ from omnipostr.repurpose import faithfulness
 from omnipostr.repurpose import platforms as pf
 from omnipostr.repurpose.engines import get_engine, prompting, reset_engines
 from omnipostr.repurpose.engines.base import Delta, Done, Failed, Options, Source
-from omnipostr.repurpose.engines.offline import OfflineEngine, analyze, build_variant
+from omnipostr.repurpose.engines.extractive import analyze
+from omnipostr.repurpose.engines.offline import OfflineEngine, build_variant
 from omnipostr.repurpose.platforms import text as ptext
 from omnipostr.settings import Settings
+from omnipostr.sources import parse
+from tests.repurpose.post_checks import (
+    altered_identifiers,
+    code_lines,
+    markup_in,
+    parts,
+    stray_sentences,
+)
 
 ARTICLES = {
     p.stem: p.read_text()
@@ -40,46 +49,13 @@ OPTION_SETS = {
     ),
 }
 
-# What the engine may add besides the source's sentences.
-_FRAMING = [
-    re.compile(r"(?<!\w)#\w+"),  # hashtags
-    re.compile(r"\s\d{1,3}/\d{1,3}$", re.M),  # thread numbers
-    re.compile(r"^(?:Read more|Read the full article|Key points):?", re.M),
-    re.compile(r"Link in bio\."),
-    re.compile(r"^- ", re.M),
-]
-
-
-def _strip_framing(text: str, options: Options) -> str:
-    if options.call_to_action:
-        text = text.replace(options.call_to_action, "")
-    if options.link:
-        text = text.replace(options.link, "")
-    text = "".join(g for g in ptext.graphemes(text) if not ptext.is_emoji(g))
-    text = re.sub(r"^[ \t]+", "", text, flags=re.M)
-    for pattern in _FRAMING:
-        text = pattern.sub("", text)
-    return text
-
-
-def _norm(text: str) -> str:
-    text = re.sub(r"[*_`#>]|\[|\]\([^)]*\)", "", text)
-    return " ".join(text.split())
-
-
-def _sentences_not_in_source(variant, source: Source, options: Options) -> list[str]:
-    haystack = _norm(source.title + "\n" + source.text)
-    strays = []
-    for part in [*variant.fields.values(), *variant.posts]:
-        for sentence in ptext.sentences(_strip_framing(part, options)):
-            s = _norm(sentence.strip(" :"))
-            if not s or s == ":":
-                continue
-            if s.endswith("…"):
-                s = s[:-1].rstrip()
-            if s not in haystack:
-                strays.append(sentence)
-    return strays
+def _check(source: Source, variant, options: Options) -> list[str]:
+    """Everything a reader would catch in one post (see ``post_checks``)."""
+    out = [f"not the source's: {x}" for x in stray_sentences(variant, source.document, options)]
+    out += [f"markup: {m}" for part in parts(variant) for m in markup_in(part)]
+    out += [f"code: {c}" for c in code_lines(variant, source.document)]
+    out += [f"identifier: {i}" for i in altered_identifiers(variant, source.text)]
+    return out
 
 
 @pytest.mark.promise("AI-2")
@@ -91,29 +67,27 @@ def test_every_platform_is_valid_faithful_and_deterministic(article, option_set)
     for platform in PLATFORMS:
         variant = build_variant(source, platform, options)
         assert pf.validate(platform, variant, options.platform_settings) == [], (platform, variant)
-        assert _sentences_not_in_source(variant, source, options) == [], platform
-        flags = faithfulness.check(
-            source.text, variant.text, allowed_links=[LINK], allowed_terms=[CTA]
-        )
+        assert _check(source, variant, options) == [], platform
+        flags = faithfulness.check(source.text, variant.text, allowed_links=[LINK], allowed_terms=[CTA])
         assert flags == [], (platform, flags)
         assert build_variant(Source("", ARTICLES[article]), platform, options) == variant
 
 
-def test_the_checker_in_this_file_catches_an_invented_sentence():
+def test_the_checks_catch_an_invented_sentence_and_leaked_markup():
     source = Source("", ARTICLES["sourdough"])
     variant = build_variant(source, "linkedin", Options())
-    variant.posts[0] += "\n\nStarters love jazz music."
-    assert _sentences_not_in_source(variant, source, Options()) == ["Starters love jazz music."]
+    variant.posts[0] += "\n\nStarters love jazz music. See :pep:`8` and **this**."
+    problems = _check(source, variant, Options())
+    assert "not the source's: Starters love jazz music. See :pep:`8` and **this**." in problems
+    assert "markup: an RST role" in problems and "markup: Markdown emphasis" in problems
 
 
 def test_formats_per_platform():
     options = Options(link=LINK, call_to_action=CTA)
     source = Source("", ARTICLES["four-day-week"])
     x = build_variant(source, "x", options)
-    assert len(x.posts) >= 3
-    assert [pf.numbering(p) for p in x.posts] == [
-        (i, len(x.posts)) for i in range(1, len(x.posts) + 1)
-    ]
+    assert len(x.posts) >= 3  # a long article makes a thread
+    assert [pf.numbering(p) for p in x.posts] == [(i, len(x.posts)) for i in range(1, len(x.posts) + 1)]
     assert LINK in x.posts[-1] and CTA in x.posts[-1]
 
     linkedin = build_variant(source, "linkedin", options).posts[0]
@@ -124,14 +98,16 @@ def test_formats_per_platform():
 
     insta = build_variant(source, "instagram", options).posts[0]
     assert not ptext.find_links(insta) and "Link in bio." in insta
-    assert len(ptext.hashtags(insta)) == 5 and insta.rstrip().split("\n")[-1].startswith("#")
+    assert 1 <= len(ptext.hashtags(insta)) <= 5 and insta.rstrip().split("\n")[-1].startswith("#")
 
     tiktok = build_variant(source, "tiktok", options)
     assert set(tiktok.fields) == {"hook", "caption"}
-    assert tiktok.posts[0].startswith(tiktok.fields["hook"])
+    beats = ptext.script_beats(tiktok.posts[0])
+    assert beats[0] == "[0:00] " + tiktok.fields["hook"] and len(beats) >= 4
+    assert all(re.match(r"\[\d:\d\d\] \S", b) for b in beats)  # each beat says when it is said
     assert not ptext.find_links(tiktok.text)
     assert pf.estimate_duration_seconds(tiktok.posts[0]) <= 60
-    assert len(ptext.script_beats(tiktok.posts[0])) >= 3
+    assert all(ptext.spoken_words(b) <= 22 for b in beats[1:-1])  # short spoken sentences
 
     shorts = build_variant(source, "youtube_shorts", options)
     assert shorts.fields["title"] == "What We Learned From Six Months of a Four-Day Week"
@@ -140,9 +116,19 @@ def test_formats_per_platform():
 
     letter = build_variant(source, "newsletter", options)
     assert letter.fields["subject"] == "What We Learned From Six Months of a Four-Day Week"
-    assert letter.fields["preview"] and letter.fields["preview"] != letter.fields["subject"]
-    assert "Key points:\n- " in letter.posts[0] and LINK in letter.posts[0]
+    body = letter.posts[0]
+    preview = letter.fields["preview"]
+    # the preview adds to the subject: it is not the subject, and the body does not open with it
+    assert preview and preview != letter.fields["subject"] and not body.startswith(preview)
+    assert "Key points:\n- " in body and LINK in body
     assert not ptext.hashtags(letter.text)
+
+
+def test_a_short_source_is_one_post_not_a_thread():
+    two = Source("", "Short posts need no thread. One post says it all, and it says it well.")
+    for platform in ("x", "threads", "bluesky", "mastodon"):
+        v = build_variant(two, platform, Options())
+        assert len(v.posts) == 1 and "🧵" not in v.text and "1/" not in v.text, (platform, v.posts)
 
 
 def test_options_hashtags_off_and_no_emoji():
@@ -155,19 +141,19 @@ def test_options_hashtags_off_and_no_emoji():
     assert sum(ptext.is_emoji(g) for g in ptext.graphemes(lots)) >= 4
 
 
-def test_analysis_finds_title_hook_numbers_and_keywords():
-    an = analyze("", ARTICLES["postgres-indexes"])
+def test_analysis_hooks_and_key_phrases():
+    an = analyze(parse(ARTICLES["postgres-indexes"]))
     assert an.title == "The Index That Made Our Checkout Page 40 Times Faster"
     assert an.language == "en"
-    assert "220" in an.numbers and "1%" in an.numbers and "$2,400" in an.numbers
-    assert re.search(r"\d", an.hook())  # a hook with a number beats a plain one
+    assert re.search(r"\d", an.hook())  # a hook with a figure beats a plain one
+    assert an.hook() != an.title  # the title is the title, not the hook
     assert "PostgreSQL" in an.keywords and "Index" in an.keywords
     assert all(re.fullmatch(r"\w+", k) for k in an.keywords)
-    plain = analyze("", ARTICLES["sourdough"])
+    plain = analyze(parse(ARTICLES["sourdough"]))
     assert plain.title == "Why Your Sourdough Starter Smells Like Nail Polish"  # a plain first line
     assert "NailPolish" in plain.keywords
-    # Code, headings and sentences with links are never quoted on their own.
-    assert not any("CREATE INDEX" in s.text or "http" in s.text for s in an.candidates)
+    # code, headings and sentences with links are never quoted on their own
+    assert not any("CREATE INDEX" in c.text or "http" in c.text for c in an.candidates)
 
 
 def test_a_question_makes_a_good_hook():
@@ -176,36 +162,29 @@ def test_a_question_makes_a_good_hook():
         "hundred users. A flat file handles that load easily. Backups are a single copy "
         "command. You can always move to a database when the project grows."
     )
-    assert analyze("", text).hook() == "Do you really need a database for a side project?"
+    assert analyze(parse(text)).hook() == "Do you really need a database for a side project?"
 
 
-CLOUD_BILL = """How we cut our cloud bill by 43% without slowing anything down
+def test_hashtags_are_key_phrases_never_code_links_units_or_verbs():
+    text = """# Migrating our API to HTTP/2
 
-Last quarter our infrastructure spend reached $182,000 a month. Nobody had decided that; it \
-simply grew. So we spent six weeks measuring where every dollar went.
+Our API gateway handled 9,000 requests a second in March. The API gateway now speaks HTTP/2 to
+every client, and the connection pool shrank by half.
 
-The first surprise was storage. Forty percent of our S3 bill was logs that nobody had read in \
-two years. We moved them to a cold tier after 30 days, saving $21,000 a month.
+```python
+def method(self):
+    return self.connection_pool
+```
 
-Maria Chen, our head of platform, put it simply: "Every resource needs an owner and an expiry \
-date." The result: $104,000 a month, with p95 latency unchanged at 120 ms. The lesson is not a \
-tool.
+See https://example.com/docs for the method we used. The connection pool was the hard part:
+every API gateway node kept 400 open sockets, each using 2 MB.
+
+We measured for two weeks. The API gateway and its connection pool are now quiet.
 """
-
-
-def test_a_headline_of_the_source_opens_the_posts_and_names_the_hashtag():
-    an = analyze("", CLOUD_BILL)
-    assert an.headline == "How we cut our cloud bill by 43% without slowing anything down"
-    x = build_variant(Source("", CLOUD_BILL), "x", Options())
-    assert x.posts[0].startswith(an.headline)
-    # The headline's phrase makes the tag; a verb of the headline or a name quoted once does not.
-    assert an.keywords[0] == "CloudBill"
-    assert not {"Slowing", "Chen", "Maria"} & set(an.keywords)
-    # A shorts script does not open with the line that is already its title.
-    shorts = build_variant(Source("", CLOUD_BILL), "youtube_shorts", Options())
-    assert shorts.fields["title"] == an.headline and not shorts.posts[0].startswith(an.headline)
-    for platform in PLATFORMS:
-        assert faithfulness.check(CLOUD_BILL, build_variant(Source("", CLOUD_BILL), platform, Options()).text) == []
+    an = analyze(parse(text))
+    assert an.keywords[:2] == ("ApiGateway", "ConnectionPool") or set(an.keywords[:2]) == {"APIGateway", "ConnectionPool"}
+    assert not {"Https", "Method", "Return", "Self", "Mb", "Measured"} & set(an.keywords)
+    assert analyze(parse("A note.\n\nNothing here recurs, so nothing is a topic worth a tag.")).keywords == ()
 
 
 def test_each_take_opens_differently_and_keeps_every_rule():
@@ -235,15 +214,6 @@ def test_a_thread_emoji_only_opens_a_real_thread():
     for platform in ("x", "threads", "bluesky"):
         v = build_variant(source, platform, Options())
         assert ("🧵" in v.posts[0]) == (len(v.posts) > 1), platform
-    short = Source("", "Short posts need no thread. One post says it all, and it says it well.")
-    assert "🧵" not in build_variant(short, "threads", Options()).text
-
-
-def test_a_title_that_is_not_in_the_text_or_promises_nothing_is_no_hook():
-    typed = analyze("Cutting costs: notes", CLOUD_BILL.split("\n", 1)[1])
-    assert typed.headline == "" and typed.hook() != "Cutting costs: notes"
-    plain = analyze("", "Quarterly notes\n\n" + CLOUD_BILL.split("\n", 1)[1])
-    assert plain.title == "Quarterly notes" and plain.headline == ""
 
 
 def test_source_language_is_kept_with_its_own_labels():
@@ -256,7 +226,7 @@ def test_source_language_is_kept_with_its_own_labels():
     )
     source = Source("", text)
     options = Options(link=LINK, language="German")
-    assert analyze("", text).language == "es"
+    assert analyze(source.document).language == "es"
     for platform in PLATFORMS:
         v = build_variant(source, platform, options)
         assert pf.validate(platform, v) == []
@@ -266,11 +236,21 @@ def test_source_language_is_kept_with_its_own_labels():
     assert "remoto" in build_variant(source, "x", options).text
 
 
+def test_cjk_sentences_are_chosen_whole():
+    text = "東京は晴れです。明日は雨が降るでしょう。週末には桜が満開になると、気象庁は予想しています。"
+    source = Source("", text)
+    for platform in PLATFORMS:
+        v = build_variant(source, platform, Options())
+        assert pf.validate(platform, v) == [], platform
+        assert _check(source, v, Options()) == [], platform
+    letter = build_variant(source, "newsletter", Options())
+    assert "。 " not in letter.text  # Japanese sentences join without a space
+
+
 def test_tiny_and_messy_sources_still_give_valid_posts():
     for text in [
         "One sentence only.",
         "no punctuation at all just words and more words",
-        "# Heading only",
         "- a list item\n- another list item here with words\n- third",
         "短い文章です。これはテストです。",
         "A" * 5000,
@@ -313,9 +293,10 @@ async def test_engine_delay_knob_slows_the_stream():
 
 async def test_engine_fails_readably_on_empty_source_or_unknown_platform():
     engine = OfflineEngine()
-    [failed] = await _collect(engine, Source("", "   \n "), "x")
-    assert isinstance(failed, Failed) and failed.reason == "The source has no text to repurpose."
-    assert not failed.retryable
+    for nothing in ("   \n ", "# Heading only", "```\nprint('only code')\n```"):
+        [failed] = await _collect(engine, Source("", nothing), "x")
+        assert isinstance(failed, Failed) and failed.reason.startswith("The source has no sentence that can stand in a post")
+        assert not failed.retryable
     [failed] = await _collect(engine, Source("", "Text."), "myspace")
     assert isinstance(failed, Failed) and "myspace" in failed.reason
 
