@@ -4,7 +4,7 @@
         settings.anthropic_base_url = fake.base_url
         ...
         fake.fail_next("overloaded", 2)             # the next two requests get 529
-        fake.requests[-1].body["system"]           # what the app sent (no API key)
+        fake.requests[-1].body["messages"]         # what the app sent (no API key)
 
 ``POST /v1/messages`` answers like the real API: a JSON message, or with ``"stream": true``
 server-sent events in the real order (``message_start`` with usage, ``content_block_start``,
@@ -20,9 +20,11 @@ in that order); a prefix seen within the cache TTL (5 minutes, or 1 hour with
 ``cache_min_tokens`` long. Like Claude, a new entry is usable once its response has begun
 (``message_start``).
 
-The answer: by default the offline engine's variant for the platform and source named in
-the prompt (``prompting.read_prompt``), rendered in the answer format the Claude engine
-parses; so answers are valid and faithful. ``responder`` replaces it: a callable taking a
+The answer: by default the offline engine's variant for what the prompt asks
+(``prompting.read_prompt``: the platform and options in the instructions, the source from
+the document block that opens the user turn, and for "Regenerate" the take asked for),
+rendered in the answer format the Claude engine parses; so answers are valid and faithful,
+and another take differs from the last. ``responder`` replaces it: a callable taking a
 :class:`Call` and returning the text (or a :class:`Reply` with a stop reason). An answer
 longer than the request's ``max_tokens`` is cut there with ``stop_reason: "max_tokens"``.
 
@@ -162,7 +164,8 @@ Responder = Callable[[Call], "str | Reply"]
 
 
 def default_responder(call: Call) -> str:
-    """The offline engine's variant for the platform and source named in the prompt."""
+    """The offline engine's variant (its take ``options.variation``) for the platform and
+    the document of the prompt."""
     info = call.prompt
     if info is not None:
         return prompting.render(build_variant(info.source, info.platform, info.options))

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OMNIPOSTR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
     )
     anthropic_base_url: str = "https://api.anthropic.com"
-    claude_model: str = "claude-sonnet-4-5"
+    claude_model: str = "claude-sonnet-5-5"
     claude_max_tokens: int = 2048
     claude_concurrency: int = 10
     claude_timeout_seconds: float = 60.0

@@ -12,10 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fakes.anthropic_server import Reply, count_tokens
+from fakes.anthropic_server import Reply, count_tokens, default_responder
 from omnipostr.repurpose import platforms as pf
 from omnipostr.repurpose.engines import prompting
 from omnipostr.repurpose.engines.base import Options, Source
+from omnipostr.repurpose.engines.offline import build_variant
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = (ROOT / "tests" / "fixtures" / "articles" / "postgres-indexes.md").read_text()
@@ -150,6 +151,26 @@ def test_responder_override_and_the_request_log(fake):
     assert over_http[0]["platform"] == "bluesky" and KEY not in json.dumps(over_http)
     assert httpx.delete(fake.base_url + "/_fake/requests").json() == []
     assert fake.requests == []
+
+
+def test_the_default_answer_is_the_offline_take_of_the_prompted_document(fake):
+    calls = []
+
+    def responder(call):
+        calls.append(call)
+        return default_responder(call)
+
+    fake.responder = responder
+    source = Source("", ARTICLE)
+    first = post(fake, body_for("linkedin")).json()["content"][0]["text"]
+    again = post(fake, body_for("linkedin", options=Options(variation=1, previous_take=first)))
+    [call, later] = calls
+    # The source comes from the document block of the user turn, not from the system prompt.
+    assert call.prompt.source.document.prose_text() == source.document.prose_text()
+    assert first == prompting.render(build_variant(call.prompt.source, "linkedin", Options()))
+    # "Regenerate": the take asked for is the offline engine's next one, not the same post.
+    assert (later.prompt.options.variation, later.prompt.options.previous_take) == (1, first.strip())
+    assert again.json()["content"][0]["text"] != first
 
 
 # --- prompt caching -------------------------------------------------------------------------

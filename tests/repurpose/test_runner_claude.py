@@ -1,8 +1,12 @@
 """The runner with the real Claude engine (official SDK) against the loopback Anthropic API:
-outages fail one platform readably while the others finish, retry finishes the job, a broken
-answer is repaired, usage and cost are recorded, and restricted content is never sent."""
+every platform of a generation reads the prompt prefix the first one cached, "Regenerate"
+sends the post as it is and asks for another take, outages fail one platform readably while
+the others finish, retry finishes the job, a broken answer is repaired, usage and cost are
+recorded, and restricted content is never sent."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from sqlmodel import select
@@ -11,10 +15,12 @@ from omnipostr import db
 from omnipostr.accounts.models import User
 from omnipostr.library import service as library
 from omnipostr.repurpose import platforms, runner
+from omnipostr.repurpose.engines import prompting
+from omnipostr.repurpose.engines.base import Source
 from omnipostr.repurpose.engines.claude import ClaudeEngine
 from omnipostr.repurpose.models import Generation, Variant
 from omnipostr.settings import Settings
-from tests.repurpose.helpers import member, request, start
+from tests.repurpose.helpers import ARTICLES, member, request, start
 
 KEY = "sk-ant-test-runner-key"
 
@@ -48,6 +54,47 @@ async def test_all_platforms_through_claude_are_valid_and_usage_is_recorded(fake
     assert len(fake.requests) == 10
     assert g.input_tokens + g.cache_read_tokens + g.cache_write_tokens > 0 and g.output_tokens > 0
     assert g.cost_usd > 0 and g.model == claude.model
+
+
+async def test_every_platform_after_the_first_reads_the_cached_document(fake, claude):
+    ada = member()
+    text = (ARTICLES / "postgres-indexes.md").read_text()
+    gen = start(ada, request(text=text, platforms=list(platforms.PLATFORMS)), engine="claude", model=claude.model)
+    assert await runner.run(gen.id, engine=claude) == "done"
+    sent = fake.requests
+    assert sorted(r.platform for r in sent) == sorted(platforms.PLATFORMS)
+    # One prefix for all ten: the system prompt and the document block, byte for byte.
+    prefixes = {json.dumps([r.body["system"], r.body["messages"][0]["content"][0]]) for r in sent}
+    assert len(prefixes) == 1
+    document = Source("", text).document
+    system = sent[0].body["system"][0]["text"]
+    assert all(b.text not in system for b in document.prose)
+    # The first request wrote the cache; the 2nd to the 10th read all of it.
+    first, *rest = sorted(sent, key=lambda r: r.usage["cache_read_input_tokens"])
+    written = first.usage["cache_creation_input_tokens"]
+    assert written > 1024 and first.usage["cache_read_input_tokens"] == 0
+    assert [r.usage["cache_read_input_tokens"] for r in rest] == [written] * 9
+    assert all(r.usage["cache_creation_input_tokens"] == 0 for r in rest)
+    with db.session() as s:
+        g = s.get(Generation, gen.id)
+    assert (g.cache_write_tokens, g.cache_read_tokens) == (written, 9 * written)
+
+
+async def test_regenerate_sends_the_post_as_it_is_and_asks_for_another_take(fake, claude):
+    ada = member()
+    gen = start(ada, request(platforms=["x", "linkedin"]), engine="claude", model=claude.model)
+    assert await runner.run(gen.id, engine=claude) == "done"
+    x = by_platform(gen.id)["x"]
+    shown = db.in_session(library.get_variant, ada, x.id).post
+    fake.clear_requests()
+    assert await runner.run(gen.id, engine=claude, variant_ids=[x.id], kind="regenerate") == "done"
+    [sent] = fake.requests
+    after = sent.body["messages"][0]["content"][1]["text"]
+    assert f"<previous_take>\n{prompting.render(shown).strip()}\n</previous_take>" in after
+    assert '<another_take number="2">' in after and "Write a clearly different one" in after
+    assert sent.usage["cache_read_input_tokens"] > 0  # the same prefix as the first run
+    again = db.in_session(library.get_variant, ada, x.id).post
+    assert again.posts != shown.posts and platforms.validate("x", again) == []
 
 
 async def test_an_outage_fails_one_platform_readably_and_retry_finishes(fake, claude):

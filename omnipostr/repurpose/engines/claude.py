@@ -9,14 +9,19 @@ own retries turned off, so that every wait is ours and visible as a ``Retry`` ev
   ``retry-after``, plus up to 10 %) or else an exponential backoff with jitter.
   ``Retry(attempt=k, ...)`` says try ``k`` failed; after the wait try ``k + 1`` streams the
   answer again from its start, so a preview built from earlier deltas should be reset.
-- ``settings.claude_timeout_seconds`` bounds one generation from the moment it gets a slot
-  (retries and waits included).
+- ``settings.claude_timeout_seconds`` bounds each try, from the moment it has a slot to its
+  last streamed event; a try that runs out of time is retried like an outage. The waits
+  between tries do not count against it, but a server that asks for a longer wait than one
+  try may take ends the generation of that post at once (a readable failure now, rather
+  than a card that sits for minutes).
 - At most ``settings.claude_concurrency`` requests run at once per engine instance.
-- The source and writing options form a system block marked for prompt caching, identical
-  for every platform, so the other platforms of a generation read it from the cache. Claude
+- The prompt (``prompting``) is laid out for prompt caching: the system prompt and the
+  document block that opens the user turn are identical for every platform of a generation
+  and end at the cache breakpoint, so the other platforms read them from the cache. Claude
   makes a cache entry usable once the first response has begun, so when several platforms
   of one source start together, the first goes ahead and the others wait for its first
-  event (only for sources long enough to be cached at all).
+  event (only for prefixes long enough to be cached at all).
+- Models that think before answering unless told not to are told not to (``_THINKING``).
 - Usage (all four token counts) and cost are summed over the tries that reached Claude.
 
 Outages end in ``Failed`` with a sentence a user can read; this module never lets an
@@ -241,7 +246,7 @@ def _what(f: _Failure, engine: ClaudeEngine) -> str:
 
 
 def _reason(f: _Failure, tries: int, engine: ClaudeEngine) -> str:
-    if f.kind in _PERMANENT or f.kind == "timeout":
+    if f.kind in _PERMANENT:
         return _what(f, engine)
     return f"{_what(f, engine)} {_tries(tries)}"
 
@@ -263,6 +268,13 @@ class _LoopState:
 
 
 _PRIMER_TTL = 240.0  # seconds; Claude keeps an ephemeral cache entry for 5 minutes
+
+# Claude Sonnet 5.5 thinks before it answers unless a request says otherwise. A post is a
+# short rewrite of a document the request holds in full: thinking first would leave the
+# card empty for seconds and spend max_tokens (thinking counts toward it) for little gain,
+# so such models are asked to answer straight away. "between_tools" turns off up-front
+# thinking (these requests have no tools). Keyed by ``pricing.family``.
+_THINKING: dict[str, dict[str, str]] = {"claude-sonnet-5-5": {"type": "between_tools"}}
 
 
 class ClaudeEngine:
@@ -300,8 +312,10 @@ class ClaudeEngine:
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
         )
-        # An unknown model is priced (and its cache minimum taken) as Sonnet; pricing logs it.
+        # An unknown model is priced (and its cache minimum taken) as the default; pricing logs it.
         self._min_cache_tokens = pricing.price_for(self.model)[0].min_cache_tokens
+        thinking = _THINKING.get(pricing.family(self.model) or "")
+        self._extra: dict[str, dict[str, str]] = {"thinking": thinking} if thinking else {}
 
     def __repr__(self) -> str:
         return f"ClaudeEngine(model={self.model!r}, base_url={self.base_url!r})"
@@ -375,7 +389,7 @@ class ClaudeEngine:
     async def _wait_for_primer(self, state: _LoopState, prompt: prompting.Prompt) -> _Primer | None:
         """Let the first request of a source write the prompt cache before the others go.
         Returns the primer this request must release, if it is the first."""
-        shared = prompt.shared
+        shared = prompt.prefix
         if not self.prime_cache or len(shared) / 4 < self._min_cache_tokens:
             return None
         loop = asyncio.get_running_loop()
@@ -404,27 +418,20 @@ class ClaudeEngine:
         self, prompt: prompting.Prompt, platform: str, emit: Callable, usage: Usage
     ) -> Done | Failed:
         state = self._state()
-        loop = asyncio.get_running_loop()
         primer = await self._wait_for_primer(state, prompt)
-        deadline: float | None = None
         attempt = 0
         try:
             while True:
                 attempt += 1
                 try:
                     async with state.semaphore:
-                        if deadline is None:
-                            deadline = loop.time() + self.timeout
-                        remaining = deadline - loop.time()
-                        if remaining <= 0:
-                            raise _Failure("timeout", False)
                         try:
-                            async with asyncio.timeout(remaining):
+                            async with asyncio.timeout(self.timeout):
                                 text, stop_reason, model = await self._attempt(
                                     state.client, prompt, emit, usage, primer
                                 )
                         except TimeoutError:
-                            raise _Failure("timeout", False) from None
+                            raise _Failure("timeout", True) from None
                 except Exception as exc:
                     failure = _classify(exc)
                     if failure.kind == "unexpected":
@@ -442,8 +449,7 @@ class ClaudeEngine:
                     if not failure.retryable or attempt > self.max_retries:
                         return self._failed(failure, attempt, usage)
                     wait = self._backoff(attempt, failure)
-                    assert deadline is not None
-                    if loop.time() + wait >= deadline:
+                    if wait > self.timeout:
                         return self._failed(failure, attempt, usage)
                     emit(
                         Retry(
@@ -512,6 +518,7 @@ class ClaudeEngine:
                 system=prompt.system,
                 messages=prompt.messages,
                 stream=True,
+                **self._extra,
             )
             async with stream:
                 async for event in stream:

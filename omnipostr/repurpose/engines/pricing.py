@@ -1,10 +1,12 @@
 """What a Claude request costs, from its token usage.
 
 Prices are Anthropic's list prices in US dollars per million tokens. A prompt-cache write
-(5-minute cache) costs 1.25x the input price and a cache read 0.1x; output tokens have their
-own price. A dated model id ("claude-sonnet-4-5-20250929") is priced as its family
-("claude-sonnet-4-5"). A model missing from the table is priced at the default (Sonnet)
-rates, and ``price_for`` says so with ``known=False`` (the engine logs it once).
+(5-minute cache) costs 1.25x the input price and a cache read 0.1x, except where a model's
+``cache_read_factor`` says otherwise (Sonnet 5.5's cache reads cost 0.05x since 2026-10-07);
+output tokens have their own price. A dated model id ("claude-sonnet-4-5-20250929") is priced
+as its family ("claude-sonnet-4-5"). A model missing from the table is priced at the default
+model's rates (``DEFAULT_MODEL``, the default of ``Settings.claude_model``), and
+``price_for`` says so with ``known=False`` (the engine logs it once).
 
 ``min_cache_tokens`` is the shortest prefix the model caches: a shorter marked prefix is
 neither written nor read, so the engine does not wait for a cache write that cannot happen.
@@ -28,6 +30,7 @@ class Price:
     input: float  # USD per million input tokens
     output: float  # USD per million output tokens
     min_cache_tokens: int = 1024
+    cache_read_factor: float = CACHE_READ_FACTOR
 
     @property
     def cache_write(self) -> float:
@@ -35,12 +38,13 @@ class Price:
 
     @property
     def cache_read(self) -> float:
-        return self.input * CACHE_READ_FACTOR
+        return self.input * self.cache_read_factor
 
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 PRICES: dict[str, Price] = {
+    "claude-sonnet-5-5": Price(2.0, 10.0, cache_read_factor=0.05),
     "claude-opus-4-5": Price(5.0, 25.0, 4096),
     "claude-opus-4-1": Price(15.0, 75.0),
     "claude-opus-4": Price(15.0, 75.0),
@@ -57,18 +61,25 @@ PRICES: dict[str, Price] = {
 _warned: set[str] = set()
 
 
-def price_for(model: str) -> tuple[Price, bool]:
-    """The price of ``model`` and whether the model is in the table (``False``: the default
-    Sonnet rates were used)."""
+def family(model: str) -> str | None:
+    """The table's name for ``model`` ("claude-opus-4-1-20250805" is "claude-opus-4-1", not
+    "claude-opus-4"), or ``None`` when the table does not know it."""
     name = (model or "").strip().lower()
     if name.endswith("-latest"):
         name = name[: -len("-latest")]
-    # The longest family name the model id starts with: "claude-opus-4-1-2025..." is
-    # "claude-opus-4-1", not "claude-opus-4".
-    for family in sorted(PRICES, key=len, reverse=True):
-        if name == family or name.startswith(family + "-") or name.startswith(family + "@"):
-            return PRICES[family], True
-    return PRICES[DEFAULT_MODEL], False
+    for known in sorted(PRICES, key=len, reverse=True):
+        if name == known or name.startswith(known + "-") or name.startswith(known + "@"):
+            return known
+    return None
+
+
+def price_for(model: str) -> tuple[Price, bool]:
+    """The price of ``model`` and whether the model is in the table (``False``: the default
+    model's rates were used)."""
+    known = family(model)
+    if known is None:
+        return PRICES[DEFAULT_MODEL], False
+    return PRICES[known], True
 
 
 def cost_usd(model: str, usage: Usage) -> float:
