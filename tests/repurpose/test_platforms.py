@@ -421,6 +421,27 @@ def test_youtube_shorts_fields():
     )
 
 
+def test_youtube_refuses_angle_brackets_in_title_and_description_and_repair_keeps_the_meaning():
+    bad = variant(
+        "youtube_shorts", words(20), title="Why 3 < 5 matters -> a lesson",
+        description="Latency >= 200 ms is <b>slow</b>.",
+    )
+    problems = pf.validate("youtube_shorts", bad)
+    assert [(p.code, p.part, p.message) for p in problems] == [
+        ("forbidden_character", "title",
+         "The title has “<” and “>”; YouTube Shorts does not allow “<” and “>” in a title."),
+        ("forbidden_character", "description",
+         "The description has “>” and “<”; YouTube Shorts does not allow “>” and “<” in a description."),
+    ]
+    fixed = pf.repair("youtube_shorts", bad)
+    assert pf.validate("youtube_shorts", fixed) == []
+    assert fixed.fields["title"] == "Why 3 ＜ 5 matters → a lesson"
+    assert fixed.fields["description"] == "Latency ≥ 200 ms is ＜b＞slow＜/b＞."
+    # other platforms and the script itself may carry them
+    assert pf.validate("x", variant("x", "3 < 5 -> true")) == []
+    assert pf.validate("youtube_shorts", variant("youtube_shorts", "3 < 5 is true.", title="T", description="D")) == []
+
+
 def test_newsletter_subject_preview_and_advice():
     ok = variant("newsletter", "Body.", subject="s" * 150, preview="p" * 150)
     assert pf.validate("newsletter", ok) == []

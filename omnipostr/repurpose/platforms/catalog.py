@@ -71,6 +71,7 @@ class FieldSpec:
     links_allowed: bool = True
     derive_chars: int = 0  # length aimed at when the field is filled from the body
     derive_from: str = "lead"  # "lead" (the opening) or "second" (what follows the opening)
+    forbidden: str = ""  # characters the platform refuses in this field
 
     @property
     def unit(self) -> str:
@@ -186,8 +187,11 @@ _HOOK = FieldSpec("hook", 150, "hook", derive_chars=150)
 _CAPTION = FieldSpec(
     "caption", 4000, "caption", max_hashtags=5, links_allowed=False, derive_chars=150
 )
-_TITLE = FieldSpec("title", 100, "title", derive_chars=100)
-_DESCRIPTION = FieldSpec("description", 5000, "description", max_hashtags=15, derive_chars=5000)
+# YouTube refuses "<" and ">" in a video's title and description.
+_TITLE = FieldSpec("title", 100, "title", derive_chars=100, forbidden="<>")
+_DESCRIPTION = FieldSpec(
+    "description", 5000, "description", max_hashtags=15, derive_chars=5000, forbidden="<>"
+)
 _SUBJECT = FieldSpec("subject", 150, "subject", advise_above=60, derive_chars=60)
 _PREVIEW = FieldSpec("preview", 150, "preview text", derive_chars=150, derive_from="second")
 

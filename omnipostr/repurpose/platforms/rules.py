@@ -318,6 +318,15 @@ def validate(platform_id: str, variant: Variant, settings: Settings = None) -> l
                     part=spec.name,
                 )
             )
+        if bad := [c for c in dict.fromkeys(value) if c in spec.forbidden]:
+            shown = " and ".join(f"“{c}”" for c in bad)
+            problems.append(
+                Problem(
+                    code="forbidden_character",
+                    message=f"{who} has {shown}; {platform.name} does not allow {shown} in a {spec.label}.",
+                    part=spec.name,
+                )
+            )
         field_cap = platform.hashtag_cap(settings) if platform.hashtag_part == spec.name else None
         if field_cap is None:
             field_cap = spec.max_hashtags
@@ -549,6 +558,22 @@ def _fix_hook(text: str, fold: int) -> str:
     return "\n".join(lines)
 
 
+# What a refused character becomes: arrows and comparisons keep their meaning, and a lone
+# angle bracket takes its full-width form, which platforms accept and readers read the same.
+_REPLACEMENTS = (("<->", "↔"), ("->", "→"), ("<-", "←"), ("=>", "⇒"), ("<=", "≤"), (">=", "≥"),
+                 ("<", "＜"), (">", "＞"))
+
+
+def replace_forbidden(value: str, forbidden: str) -> str:
+    """``value`` without the characters in ``forbidden``, each replaced by what reads the same."""
+    if not forbidden or not any(c in value for c in forbidden):
+        return value
+    for old, new in _REPLACEMENTS:
+        if any(c in old for c in forbidden):
+            value = value.replace(old, new)
+    return "".join(c for c in value if c not in forbidden)
+
+
 def _derive(spec: FieldSpec, body: str) -> str:
     """Fill a missing field from the body: the opening sentence (or what follows it),
     within the length the field aims at."""
@@ -613,6 +638,7 @@ def repair(platform_id: str, variant: Variant, settings: Settings = None) -> Var
             value = remove_links(value)
         if not value:
             value = _derive(spec, body)
+        value = replace_forbidden(value, spec.forbidden)
         cap = platform.hashtag_cap(settings) if platform.hashtag_part == spec.name else None
         cap = spec.max_hashtags if cap is None else cap
         if cap is not None:
