@@ -67,7 +67,7 @@ def test_upgrading_encrypts_what_older_versions_kept_in_the_clear(tmp_path):
                 "INSERT INTO generations (id, workspace_id, title, platforms, options, engine, model, status, error,"
                 " input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, timings, created_at,"
                 " runner) VALUES (1, 1, :title, '[\"x\"]', :opts, 'offline', '', 'done', '', 0, 0, 0, 0, 0, '{}', :t, '')"),
-                {"title": crypto.encrypt("T"), "opts": '{"audience": "plain audience", "call_to_action": "plain cta"}', "t": now})
+                {"title": crypto.encrypt("東京の夜"), "opts": '{"audience": "plain audience", "call_to_action": "plain cta"}', "t": now})
             c.execute(sa.text("INSERT INTO login_failures (key, at) VALUES ('acct:ola@example.com', :t)"), {"t": now})
         command.upgrade(migrate.alembic_config(url), "head")
         with engine.connect() as c:
@@ -75,6 +75,11 @@ def test_upgrading_encrypts_what_older_versions_kept_in_the_clear(tmp_path):
             opts = c.execute(sa.text("SELECT options FROM generations")).scalar_one()
             ws = c.execute(sa.text("SELECT name FROM workspaces")).scalar_one()
             assert c.execute(sa.text("SELECT count(*) FROM login_failures")).scalar_one() == 0
+            terms = set(c.execute(sa.text("SELECT term FROM search_terms WHERE generation_id = 1")).scalars())
+        # the search index is rebuilt with the one tokenizer: a CJK word inside a title is found
+        from omnipostr.library.service import search_terms_of
+
+        assert set(search_terms_of("東京")) <= terms and set(search_terms_of("夜")) <= terms
         assert "Ola" not in raw.name and "ola@" not in raw.email and "plain" not in opts and "Plain" not in ws
         assert crypto.decrypt(raw.name) == "Ola Plain" and crypto.decrypt(raw.email) == "ola@example.com"
         assert raw.email_index == crypto.email_index("OLA@example.com")

@@ -32,6 +32,7 @@ from omnipostr.repurpose.service import (
 )
 from omnipostr.repurpose.variant import Variant as Post
 from omnipostr.settings import get_settings
+from omnipostr.sources.text import CJK, terms
 from omnipostr.usage import service as usage
 
 # --- reading ---------------------------------------------------------------------------------
@@ -222,12 +223,17 @@ def list_generations(
 
 # --- search index -------------------------------------------------------------------------------
 
-_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’_-]*")
+def _words(text: str, *, index: bool = False) -> set[str]:
+    """Search terms: the product's one tokenizer (``sources.text.terms``: words, and pairs of
+    CJK characters, so "東京" finds "東京は晴れです"). The index also holds each CJK character on
+    its own, so a one-character query finds it too."""
+    found = terms(text)
+    if index:
+        found |= {c for c in unicodedata.normalize("NFKC", text) if _CJK_CHAR.match(c)}
+    return found
 
 
-def _words(text: str) -> set[str]:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return {w.strip("'’_-") for w in _WORD.findall(text) if len(w) >= 2}
+_CJK_CHAR = regex.compile(rf"[{CJK}]")
 
 
 def _term(word: str) -> str:
@@ -249,7 +255,7 @@ def reindex(s: Session, generation_id: int) -> None:
         if (post := post_of(v)) is not None:
             text.append(post.text)
     s.exec(delete(SearchTerm).where(col(SearchTerm.generation_id) == gen.id))  # type: ignore[call-overload]
-    for term in sorted({_term(w) for w in _words("\n".join(text))}):
+    for term in sorted({_term(w) for w in _words("\n".join(text), index=True)}):
         s.add(SearchTerm(workspace_id=gen.workspace_id, generation_id=gen.id, term=term))
 
 

@@ -56,6 +56,18 @@ async def test_search_finds_words_of_titles_and_posts_through_the_blind_index():
     assert "solar" not in stored and "memo" not in stored
 
 
+async def test_search_finds_cjk_words_inside_sentences_written_without_spaces():
+    ada = member()
+    ja = await generated(ada, "東京は晴れです。明日は大阪で雨が降るでしょう。週末には桜が満開になると予想されています。")
+    zh = await generated(ada, "我每天读书二十分钟。一年之后，我读完了二十七本书。小目标更容易坚持。")
+    found = lambda q: ids(db.in_session(library.list_generations, ada, query=q))  # noqa: E731
+    assert found("東京") == [ja.id]
+    assert found("大阪 桜") == [ja.id]
+    assert found("桜") == [ja.id]  # one character on its own
+    assert found("读书") == [zh.id]
+    assert found("京都") == []
+
+
 async def test_filters_by_platform_status_and_date():
     ada = member()
     g_x = await generated(ada, platforms=["x"])
