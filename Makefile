@@ -56,6 +56,7 @@ test-browser: $(VENV)/.dev-installed chromium
 ## bench: the repurposing benchmark (prints its figures; see README)
 bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/repurpose.py
+	$(PY) bench/stall.py
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check omnipostr tests fakes bench

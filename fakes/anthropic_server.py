@@ -557,6 +557,7 @@ class FakeAnthropic(LoopbackServer):
     # --- handlers -----------------------------------------------------------------------------
 
     async def _messages(self, request: Request) -> Response:
+        received = time.monotonic()  # ttft counts from here: working out the answer is part of it
         request_id = _id("req_")
         record = self._record(request, None, request_id)
         refused = self._check(request, request_id)
@@ -605,14 +606,19 @@ class FakeAnthropic(LoopbackServer):
         record.status = 200
 
         if body.get("stream"):
-            events = self._events(message_id, model, text, stop_reason, usage, writes, knobs, fault)
+            events = self._events(
+                message_id, model, text, stop_reason, usage, writes, knobs, fault, received
+            )
             return StreamingResponse(
                 events,
                 media_type="text/event-stream; charset=utf-8",
                 headers={"request-id": request_id, "cache-control": "no-cache"},
             )
 
-        await asyncio.sleep(knobs.ttft + (usage["output_tokens"] / knobs.tps if knobs.tps else 0))
+        await asyncio.sleep(
+            max(0.0, knobs.ttft - (time.monotonic() - received))
+            + (usage["output_tokens"] / knobs.tps if knobs.tps else 0)
+        )
         self._write_cache(writes)
         message = {
             "id": message_id,
@@ -664,11 +670,12 @@ class FakeAnthropic(LoopbackServer):
         writes: list[tuple[str, float]],
         knobs: _Knobs,
         fault: Fault | None,
+        received: float,
     ) -> AsyncIterator[str]:
         def sse(event: str, data: dict) -> str:
             return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-        await asyncio.sleep(knobs.ttft)
+        await asyncio.sleep(max(0.0, knobs.ttft - (time.monotonic() - received)))
         self._write_cache(writes)
         yield sse(
             "message_start",

@@ -69,7 +69,7 @@ class LibraryState(SessionState):
                 "platforms": ", ".join(platforms.PLATFORMS[p].name for p in i.platforms if p in platforms.PLATFORMS),
                 "status": i.status,
                 "status_label": STATUS_LABEL.get(i.status, i.status),
-                "engine": ("Claude · " + i.model) if i.engine == "claude" else "Offline engine",
+                "engine": ("Claude · " + i.model) if i.engine == "claude" else "Extractive draft",
                 "tokens": f"{i.tokens:,}" if i.tokens else "—",
                 "cost": f"${i.cost_usd:.4f}" if i.cost_usd else "—",
                 "when": _when(i.created_at),
@@ -178,9 +178,9 @@ class GenerationState(CardsState):
         self.source_kept = view.source_text is not None
         self.source_words = view.source_words
         self.created = _when(g.created_at)
-        self.engine = ("Claude · " + g.model) if g.engine == "claude" else "Offline engine"
+        self.engine = ("Claude · " + g.model) if g.engine == "claude" else "Extractive draft"
         total = g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
-        self.tokens = f"{total:,} tokens ({g.cache_read_tokens:,} from cache)" if total else "no tokens (offline)"
+        self.tokens = f"{total:,} tokens ({g.cache_read_tokens:,} from cache)" if total else "no tokens (extractive draft)"
         self.cost = f"${g.cost_usd:.4f}" if g.cost_usd else "$0"
         if runner.is_running_here(g.id):
             return GenerationState.watch

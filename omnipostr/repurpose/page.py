@@ -18,6 +18,7 @@ S = ComposerState
 ACCEPT = {
     "text/plain": [".txt"],
     "text/markdown": [".md", ".markdown"],
+    "text/x-rst": [".rst"],
     "text/html": [".html", ".htm"],
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"],
     "application/pdf": [".pdf"],
@@ -45,7 +46,7 @@ def _error(name: str) -> rx.Component:
 def _paste_tab() -> rx.Component:
     return rx.vstack(
         rx.el.label("Title (optional)", html_for="source-title", class_name="op-label"),
-        rx.input(id="source-title", value=S.title, on_change=S.set_title, placeholder="Taken from the first line when empty", size="2", width="100%"),
+        rx.input(id="source-title", value=S.title, on_change=S.set_title, placeholder="Taken from the article (its heading or first sentence) when empty", size="2", width="100%"),
         rx.el.label("Your article or script", html_for="source-text", class_name="op-label"),
         rx.text_area(
             id="source-text",
@@ -94,7 +95,7 @@ def _upload_tab() -> rx.Component:
             rx.vstack(
                 rx.icon("upload", size=28, color="var(--accent-11)"),
                 rx.text("Drop a file here, or click to choose one", weight="medium"),
-                rx.text(f".txt, .md, .html, .docx or .pdf — up to {mb} MB", size="1", color="gray"),
+                rx.text(f".txt, .md, .rst, .html, .docx or .pdf — up to {mb} MB", size="1", color="gray"),
                 align="center",
                 spacing="2",
             ),

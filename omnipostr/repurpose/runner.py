@@ -40,11 +40,13 @@ log = logging.getLogger("omnipostr.repurpose")
 
 HEARTBEAT_SECONDS = 5
 # Platforms start longest answer first: the first request of a source primes Claude's prompt
-# cache and the others wait until its answer begins, so the longest one should not wait.
+# cache and the others wait until its answer begins, so the longest one should not wait. A
+# Shorts answer is three parts (a title, a description and a timed script) and measured the
+# longest, then the newsletter and the TikTok script.
 _START_ORDER = {
     p: i
     for i, p in enumerate(
-        ["newsletter", "youtube_shorts", "linkedin", "tiktok", "facebook", "x", "instagram", "mastodon", "threads", "bluesky"]
+        ["youtube_shorts", "newsletter", "tiktok", "linkedin", "x", "threads", "bluesky", "facebook", "instagram", "mastodon"]
     )
 }
 STALE_AFTER = timedelta(seconds=45)
@@ -114,7 +116,7 @@ class Job:
     feedback: dict[int, str]
     takes: dict[int, int] = field(default_factory=dict)  # variant id -> Options.variation
     previous: dict[int, str] = field(default_factory=dict)  # variant id -> its post as it is now
-    facts: faithfulness.SourceFacts | None = None
+    facts: asyncio.Future[faithfulness.SourceFacts] | None = None
 
 
 def _takes(s: Session, variant_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
@@ -178,9 +180,8 @@ def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job
     )
 
 
-def _prepare(source: EngineSource) -> faithfulness.SourceFacts:
-    _ = source.document  # parsed now, in this thread, for every platform to share
-    return faithfulness.analyze_source(source.text)
+def _parse(source: EngineSource) -> None:
+    _ = source.document  # parsed now, in a worker thread, for every platform to share
 
 
 def _heartbeat(s: Session, generation_id: int) -> None:
@@ -373,7 +374,8 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
             pp.note = "Fixing: " + problems[0].message
             prog.touch()
     assert post is not None
-    finished = await asyncio.to_thread(_finish_post, platform, post, settings, job)
+    facts = await job.facts if job.facts is not None else None
+    finished = await asyncio.to_thread(_finish_post, platform, post, settings, job, facts)
     out.ok, out.post, out.problems, out.flags, out.repaired = finished
     if not out.ok:
         out.error = "This post could not be made to fit the platform's rules. Retry it."
@@ -381,14 +383,16 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
     return out
 
 
-def _finish_post(platform: str, post: Post, settings: dict, job: Job) -> tuple[bool, Post | None, list[dict], list[dict], bool]:
+def _finish_post(
+    platform: str, post: Post, settings: dict, job: Job, facts: faithfulness.SourceFacts | None
+) -> tuple[bool, Post | None, list[dict], list[dict], bool]:
     """Validate, repair, check and advise, in a worker thread (a long source must not stall
     the event loop): (ok, the post, tips, faithfulness flags, repaired)."""
     repaired = False
     if platforms.validate(platform, post, settings):
         post = platforms.repair(platform, post, settings)
         repaired = True
-    remaining, flags = service.check_post(post, job.facts, job.options_dict)
+    remaining, flags = service.check_post(post, facts or job.source.text, job.options_dict)
     advice = platforms.advise(platform, post, settings)
     if remaining:  # repair must always produce a valid variant; report rather than show it broken
         log.error("repair left problems on %s: %s", platform, [p.code for p in remaining])
@@ -419,8 +423,10 @@ async def run(
     job.feedback = dict(feedback or {})
     if kind == "regenerate":
         job.takes, job.previous = await db.run(_takes, [vid for vid, _ in job.todo])
-    # the document and what the faithfulness check needs of it: worked out once, off the loop
-    job.facts = await asyncio.to_thread(_prepare, job.source)
+    # the document, and what the faithfulness check needs of it: worked out once, off the
+    # loop; the facts while the first answers stream (they are needed only at the end)
+    await asyncio.to_thread(_parse, job.source)
+    job.facts = asyncio.ensure_future(asyncio.to_thread(faithfulness.analyze_source, job.source.text))
     if engine is None:
         try:
             engine = engines.get_engine()

@@ -81,11 +81,9 @@ def _clean_line(value: str, limit: int) -> str:
 
 
 def default_title(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return _clean_line(line, 90) + ("…" if len(line) > 90 else "")
-    return "Untitled"
+    """The source's own title (a heading, a ``Title:`` field, an HTML title), else its first
+    sentence shortened at a word boundary."""
+    return _clean_line(sources.parse(text).title, TITLE_MAX) or "Untitled"
 
 
 def period(now: datetime | None = None) -> str:

@@ -340,7 +340,10 @@ class ComposerState(CardsState):
 
     @rx.var
     def engine_label(self) -> str:
-        return "Claude" if get_settings().claude_enabled else "Offline engine"
+        return (
+            "Claude" if get_settings().claude_enabled
+            else "extractive drafts (your own sentences, picked and laid out for each platform; no AI)"
+        )
 
     @rx.var
     def quota_left(self) -> int:
@@ -618,7 +621,7 @@ class ComposerState(CardsState):
         return rx.call_script("window.history.replaceState(null, '', '/app')")
 
 
-SUPPORTED_FILES = "OmniPostr reads .txt, .md, .html, .docx and .pdf files"
+SUPPORTED_FILES = "OmniPostr reads .txt, .md, .rst, .html, .docx and .pdf files"
 
 
 def rejected_upload_message(names: list[str], codes: list[str]) -> str:

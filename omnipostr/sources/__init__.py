@@ -81,11 +81,14 @@ def _header_fields(text: str) -> tuple[dict[str, str], str]:
     return fields, "\n".join(lines[end:]).strip()
 
 
+_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
+
+
 def make_title(text: str, limit: int = TITLE_MAX) -> str:
     """A title as stored and shown: one line, no Markdown marks, shortened at a word boundary
     (with "…") when longer than ``limit``."""
     title = " ".join(normalize_text(text).split())
-    title = title.strip("#").strip()
+    title = _TAG.sub("", title).strip("#").strip()
     if len(title) <= limit:
         return title
     cut = title[: limit - 1]

@@ -32,12 +32,13 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
     ".md": "md",
     ".markdown": "md",
+    ".rst": "rst",
     ".html": "html",
     ".htm": "html",
     ".docx": "docx",
     ".pdf": "pdf",
 }
-SUPPORTED_SENTENCE = "OmniPostr reads .txt, .md, .html, .docx and .pdf files"
+SUPPORTED_SENTENCE = "OmniPostr reads .txt, .md, .rst, .html, .docx and .pdf files"
 _KIND_LABEL = {"pdf": "a PDF", "docx": "a Word document (.docx)"}
 
 
@@ -58,7 +59,7 @@ def _finish(
         raise ExtractError(empty_message)
     check_length(text, max_chars, "This file's text is")
     if not title:
-        doc = parse(text, fmt="markdown" if kind == "md" else ("plain" if kind == "txt" else None))
+        doc = parse(text, fmt={"md": "markdown", "rst": "rst", "txt": None}.get(kind))
         title = doc.title if doc.title_from_source else _title_from_filename(filename)
     words = count_words(text)
     return Extracted(

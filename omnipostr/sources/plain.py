@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from omnipostr.sources.model import Block, Document, inline
+from omnipostr.sources.model import Block, Document
+from omnipostr.sources.model import inline as _inline
 
 _PAGE_FOOTER = re.compile(r"^\S.*\s\[Page \d+\]\s*$")
 _PAGE_HEADER = re.compile(r"^(?:RFC|Internet-Draft)\s+\S+\s{2,}.*\s{2,}\S.*\d{4}\s*$")
@@ -29,6 +30,16 @@ _CODE_LINE = re.compile(
     r"|[{};]\s*$|^\s*[}\])]\s*$|\s(?:==|!=|=>|->|::|\+=|-=)\s"
 )
 _END_PUNCT = (".", "!", "?", ":", ";", ",", "。", "！", "？", "…", '"', "”", "’", ")", "，", "、", "：", "；")
+# HTML pasted into plain text ("Hello <b>world</b>"): scripts and styles go with their content,
+# other tags go and leave their words
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^<>]*)?/?>")
+
+
+def inline(text: str) -> str:
+    return _inline(_TAG.sub("", text))
+
+
 _UNDERLINE = re.compile(r"^\s*([=\-~^*#+_])\1{2,}\s*$")
 _CJK_LINE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -63,6 +74,7 @@ def _is_heading(lines: list[str], is_last: bool) -> bool:
 
 
 def parse(text: str, *, title_hint: str = "") -> Document:
+    text = _SCRIPT.sub(" ", text)
     lines = [ln for ln in text.replace("\f", "\n").split("\n") if not (_PAGE_FOOTER.match(ln) or _PAGE_HEADER.match(ln))]
     paragraphs: list[list[str]] = []
     current: list[str] = []

@@ -132,9 +132,9 @@ def test_files_it_cannot_read_are_explained_and_the_text_box_is_kept(page: Page,
     expect(page.get_by_text(re.compile(r"^1[0-9] words"))).to_be_visible()
     cases = [
         ("numbers.xlsx", xlsx_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "OmniPostr reads .txt, .md, .html, .docx and .pdf files; this one is .xlsx."),
+         "OmniPostr reads .txt, .md, .rst, .html, .docx and .pdf files; this one is .xlsx."),
         ("photo.txt", png_bytes(), "text/plain",
-         "This file is named .txt but holds a PNG image, not text. OmniPostr reads .txt, .md, .html, .docx and .pdf files."),
+         "This file is named .txt but holds a PNG image, not text. OmniPostr reads .txt, .md, .rst, .html, .docx and .pdf files."),
         ("empty.txt", b"", "text/plain", "This file is empty."),
     ]
     for name, data, mime, message in cases:

@@ -25,7 +25,13 @@ from omnipostr.repurpose.engines.base import Options, Source
 from omnipostr.repurpose.engines.offline import build_variant
 from omnipostr.repurpose.engines.prompting import render
 from tests.corpus import documents
-from tests.repurpose.post_checks import altered_identifiers, code_lines, markup_in, parts, stray_sentences
+from tests.repurpose.post_checks import (
+    altered_identifiers,
+    code_lines,
+    markup_in,
+    parts,
+    stray_sentences,
+)
 
 DOCS = documents()
 LINK = "https://blog.example.com/the-post"

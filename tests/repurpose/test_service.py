@@ -38,9 +38,23 @@ def test_source_and_title_are_encrypted_at_rest():
     assert "small teams" not in raw and "412 customer" not in raw
 
 
-def test_title_defaults_to_the_first_line():
-    gen = start(member(), request(text="# A heading line\n\nThen the body of the article, which goes on."))
-    assert gen.title == "A heading line"
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("# A heading line\n\nThen the body of the article, which goes on.", "A heading line"),
+        ("Intro words first.\n\n# The real title\n\nBody.", "The real title"),
+        ("Title: From a header field\nAuthor: Someone\n\nThe body of the article goes on here.", "From a header field"),
+        ("<html><head><title>Page title</title></head><body><p>Some text here for the body.</p></body></html>", "Page title"),
+        ("The Zen\n=======\n\nBeautiful is better than ugly, and explicit is better than implicit.", "The Zen"),
+        # no title: the first sentence, shortened at a word boundary
+        ("Our studio tried a four-day week for six months, and nobody expected the clients to notice "
+         "how much faster the replies became. More follows.",
+         "Our studio tried a four-day week for six months, and nobody expected the clients to…"),
+    ],
+)
+def test_title_defaults_to_the_sources_own(text, title):
+    gen = start(member(), request(text=text))
+    assert gen.title == title
 
 
 @pytest.mark.parametrize(

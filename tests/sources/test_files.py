@@ -104,6 +104,17 @@ def test_markdown_title_is_the_top_heading_without_front_matter():
     assert extract_file("notes.md", b"Intro line.\n\n## A section\n\nBody text.\n").title == "notes"
 
 
+def test_restructuredtext_file_is_kept_as_written_with_its_own_title():
+    data = (
+        b"=====================\nWhy we pin versions\n=====================\n\n"
+        b"Pinning stops surprise upgrades. See :pep:`440` for the rules.\n\n"
+        b".. note::\n\n   Pins need a weekly review.\n"
+    )
+    result = extract_file("pins.rst", data)
+    assert result.kind == "rst" and result.title == "Why we pin versions"
+    assert result.text == data.decode().strip()  # kept as written; the reader parses it later
+
+
 @pytest.mark.promise("CON-1")
 @pytest.mark.parametrize("name", ["page.html", "page.htm"])
 def test_html_main_text_without_scripts_or_navigation(name):
@@ -271,7 +282,7 @@ def test_text_over_max_chars_is_refused_not_truncated():
 )
 def test_unsupported_extension(name, ext):
     assert _error(name, b"anything") == (
-        f"OmniPostr reads .txt, .md, .html, .docx and .pdf files; this one is {ext}."
+        f"OmniPostr reads .txt, .md, .rst, .html, .docx and .pdf files; this one is {ext}."
     )
 
 

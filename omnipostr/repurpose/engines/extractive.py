@@ -131,6 +131,11 @@ _ANAPHORIC = frozenset(
     """this that these those it its they them he she his her but and so also however then
     which such here there both another other as or yet thus hence therefore""".split()
 )
+# Japanese and Chinese openings that lean on the sentence before (that, this, so, but, also)
+_ANAPHORIC_CJK = (
+    "その", "それ", "これ", "この", "あの", "そこ", "そして", "また", "でも", "だから", "しかし", "つまり",
+    "这", "那", "它", "他们", "她们", "因此", "所以", "但", "而且", "另外",
+)
 # A piece that starts with one of these is the rest of a sentence.
 _CONTINUES = frozenset(
     """and or but nor which that who whom whose then so because while although though if when where
@@ -146,12 +151,15 @@ _POINTS_AWAY = regex.compile(
 )
 _CONTRAST = regex.compile(
     r"(?:^|[,;]\s*)(?:but|yet)\b|\b(?:instead|rather than|however|although|though|unlike|despite|not just|"
-    r"not only|whereas)\b|\bnot\b[^.]*\bbut\b",
+    r"not only|whereas)\b|\bnot\b[^.]*\bbut\b"
+    # Japanese and Chinese: but, however, instead, rather, not … but
+    r"|しかし|けれど|けど|ところが|一方|ではなく|むしろ|にもかかわらず|但是|然而|可是|却|反而|不是[^。]*而是",
     regex.IGNORECASE,
 )
 _CLAIM = regex.compile(
     r"\b(?:most|least|best|worst|only|never|always|nobody|no one|fastest|largest|biggest|"
-    r"twice|double|more than|less than|fewer|better|faster|cheaper|simpler|matters?)\b",
+    r"twice|double|more than|less than|fewer|better|faster|cheaper|simpler|matters?)\b"
+    r"|一番|最も|必ず|決して|大切|重要|最[好大快多少重]|唯一|一定|从不|总是|关键",
     regex.IGNORECASE,
 )
 _NUMBER = regex.compile(r"\d")
@@ -159,7 +167,8 @@ _HASH = regex.compile(r"(?<![\w&])#\w")
 _LABEL_LIST = regex.compile(r"^[^:,.]{1,40}:\s+[^,]+(?:,[^,]+){2,}$")
 # a figure that makes a claim: a share, a multiple, money, a change
 _STRONG_NUMBER = regex.compile(
-    r"\d\s?%|\bpercent\b|\d+(?:\.\d+)?\s?(?:x|times)\b|[$€£¥]\s?\d|\d+\s?(?:million|billion|k)\b|\bfrom\b[^.]*\d[^.]*\bto\b",
+    r"\d\s?[%％]|\bpercent\b|\d+(?:\.\d+)?\s?(?:x|times)\b|[$€£¥]\s?\d|\d+\s?(?:million|billion|k)\b|\bfrom\b[^.]*\d[^.]*\bto\b"
+    r"|\d+\s?倍|\d\s?[万億亿]|\d[^。]*から[^。]*\d|从[^。]*\d[^。]*[到至]",
     regex.IGNORECASE,
 )
 # a sentence that starts by telling the reader what to do reads as a step, not an opening
@@ -462,7 +471,7 @@ def _analyze(doc: sources.Document) -> Analysis:
             score *= 0.8
         elif words > 40:
             score *= 0.5
-        anaphoric = _first_word(s.text) in _ANAPHORIC
+        anaphoric = _first_word(s.text) in _ANAPHORIC or s.text.startswith(_ANAPHORIC_CJK)
         if anaphoric:
             score *= 0.7
         if any(c in s.text for c in block.code):

@@ -561,6 +561,8 @@ _CRAFT: dict[str, list[str]] = {
         "TITLE: specific and curious, under 100 characters (under 60 reads best).",
         "DESCRIPTION: two or three sentences of context from the document, the link back "
         "(when given), then a few hashtags (#Shorts may be one of them).",
+        "YouTube refuses the characters < and > in a title or description: write arrows and "
+        "comparisons in words or as → ≤ ≥.",
         "SCRIPT: spoken aloud; hook in the first sentence, then short beats, one per "
         "paragraph; end with the call to action. No links in the script.",
     ],

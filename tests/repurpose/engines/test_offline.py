@@ -247,6 +247,27 @@ def test_cjk_sentences_are_chosen_whole():
     assert "。 " not in letter.text  # Japanese sentences join without a space
 
 
+
+def test_cjk_hooks_favour_a_figure_a_contrast_and_never_lean_on_the_sentence_before():
+    ja = Source("", (
+        "週末の予定を考えるのは楽しいものです。家族と話すと、いつも意見が分かれます。"
+        "それでも最後にはみんなで公園へ行きます。会議の時間を週11時間から4時間に減らしたら、レビューは2倍速くなりました。"
+        "天気が良ければ、お弁当を持っていきます。"
+    ))
+    ja_analysis = analyze(ja.document)
+    figure = next(c for c in ja_analysis.candidates if "11時間" in c.text)
+    assert figure.strong_number and not figure.anaphoric
+    # past the author's own opening, the figure beats the plain sentences
+    assert ja_analysis.hook(280, avoid=(ja_analysis.candidates[0].text,)) == figure.text
+    zh = Source("", (
+        "我每天早上六点起床。这个习惯让我多了很多时间。周末我常常去图书馆。"
+        "不是因为我喜欢安静，而是因为那里的书最多。图书馆离我家很近。"
+    ))
+    candidates = {c.text: c for c in analyze(zh.document).candidates}
+    assert candidates["不是因为我喜欢安静，而是因为那里的书最多。"].contrast
+    assert candidates["这个习惯让我多了很多时间。"].anaphoric
+    assert "这个习惯" not in analyze(zh.document).hook(280)
+
 def test_tiny_and_messy_sources_still_give_valid_posts():
     for text in [
         "One sentence only.",
