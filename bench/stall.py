@@ -14,31 +14,22 @@ Figures (the output format is stable, so runs can be compared):
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-_TMP = Path(tempfile.mkdtemp(prefix="omnipostr-bench-"))
-os.environ["OMNIPOSTR_DATA_DIR"] = str(_TMP)
-os.environ["OMNIPOSTR_KEYS_DIR"] = str(_TMP / "keys")
-os.environ["OMNIPOSTR_DATABASE_URL"] = f"sqlite:///{_TMP / 'bench.db'}"
-os.environ["OMNIPOSTR_ENV"] = "test"
-os.environ["OMNIPOSTR_JOBS_ENABLED"] = "false"
+sys.path.insert(0, str(ROOT / "bench"))
+# the repurpose benchmark sets up a scratch data folder and database on import
+from repurpose import actor  # noqa: E402
 
 from omnipostr import db, migrate, sources  # noqa: E402
 from omnipostr.repurpose import platforms, runner  # noqa: E402
 from omnipostr.repurpose import service as compose  # noqa: E402
 from omnipostr.repurpose.engines.offline import OfflineEngine  # noqa: E402
 from tests.corpus import documents  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "bench"))
-from repurpose import actor  # noqa: E402
 
 TICK = 0.002
 

@@ -55,16 +55,20 @@ class VoicesState(SessionState):
 
     @member_event(page=True)
     async def load(self, actor):
-        self._reset_form()
+        # The form is redrawn only when it shows something from an earlier visit: on a slow
+        # load, what the person has begun typing into the empty form is kept.
+        stale = bool(self.editing_id or self.form_name or self.form_description or self.form_samples)
+        self._reset_form(redraw=stale)
         await self._reload(actor)
 
-    def _reset_form(self) -> None:
+    def _reset_form(self, redraw: bool = True) -> None:
         self.editing_id = ""
         self.editing_name = ""
         self.form_name = ""
         self.form_description = ""
         self.form_samples = ""
-        self.form_key += 1
+        if redraw:
+            self.form_key += 1
         self.errors = {}
 
     @tab_event

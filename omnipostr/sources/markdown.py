@@ -28,6 +28,12 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
+def _is_contents_entry(got: _Inline) -> bool:
+    """A list item that is a link to a section of the page, as in a table of contents."""
+    text = got.text.strip()
+    return bool(got.in_page_links) and not got.links and len(text.split()) <= 12 and not text.endswith((".", "!", "?"))
+
+
 class _Inline:
     """The plain text, links and code spans of one inline token."""
 
@@ -35,6 +41,7 @@ class _Inline:
         self.parts: list[str] = []
         self.links: list[str] = []
         self.code: list[str] = []
+        self.in_page_links = 0  # links to a section of the same page ("#getting-started")
         skipping: str | None = None
         for c in children or []:
             t = c.type
@@ -53,7 +60,9 @@ class _Inline:
                 self.parts.append("\n")
             elif t == "link_open":
                 href = c.attrs.get("href", "") or ""
-                if href and not href.startswith("#"):
+                if href.startswith("#"):
+                    self.in_page_links += 1
+                elif href:
                     self.links.append(href)
             elif t == "html_inline":
                 tag = _SKIP_HTML.match(c.content)
@@ -121,6 +130,8 @@ def parse(source: str, *, title_hint: str = "") -> Document:
                 continue  # a footnote's definition is not part of the text
             if heading_level:
                 add(Block("heading", inline(got.text), level=heading_level, links=got.links, code=got.code))
+            elif item_open and item_open[-1] is None and _is_contents_entry(got):
+                item_open[-1] = Block("item", got.text)  # a table of contents entry: not part of the text
             elif item_open and item_open[-1] is None:
                 ordered, n = lists[-1]
                 blk = Block("item", got.text, level=len(lists) - 1, ordered=ordered, number=n if ordered else 0,

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import codecs
-import importlib.util
 import io
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,20 +18,8 @@ from omnipostr.sources import (
     reading_minutes,
     validate_text,
 )
+from tests.fixtures import source_files as files
 
-
-def _load_source_files():
-    name = "omnipostr_test_source_files"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "source_files.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-files = _load_source_files()
 TITLE = files.ARTICLE_TITLE
 MB = 1024 * 1024
 

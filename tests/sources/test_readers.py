@@ -89,3 +89,12 @@ def test_markdown_reference_links_and_inline_code_read_as_words():
     prose = _prose(sources.parse(text))
     assert "Read the guide and call parse() on the text." in prose
     assert "[1]" not in prose and "https://" not in prose
+
+
+def test_a_markdown_table_of_contents_is_not_part_of_the_text():
+    text = (
+        "# Guide\n\n- [Getting started](#getting-started)\n  - [Load settings without touching the environment](#load)\n\n"
+        "## Getting started\n\n- See [the install notes](#install) before you start, they take a minute.\n"
+    )
+    items = [b.text for b in sources.parse(text).blocks if b.kind == "item"]
+    assert items == ["See the install notes before you start, they take a minute."]

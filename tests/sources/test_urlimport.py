@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import datetime
 import gzip
-import importlib.util
 import ipaddress
 import ssl
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpcore
@@ -32,20 +29,8 @@ from omnipostr.sources.urlimport import (
     is_public_address,
     parse_ip_host,
 )
+from tests.fixtures import source_files as files
 
-
-def _load_source_files():
-    name = "omnipostr_test_source_files"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "source_files.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-files = _load_source_files()
 PUBLIC_IP = "93.184.216.34"  # stands in for a public web server; routed to loopback below
 
 

@@ -146,7 +146,8 @@ _POINTS_AWAY = regex.compile(
     r"\b(?:below|above|following|aforementioned|this (?:section|chapter|page|document|readme|guide|tutorial|post|article|table|list|example|figure)|"
     r"the (?:table|figure|diagram|screenshot|example|snippet|code) (?:below|above)|click|see also|as shown|"
     r"(?:in|see|repeat|from) step \d|steps? \d+ (?:to|and) \d+|"
-    r"for example:|e\.g\.:|follows:)\b",
+    r"for example:|e\.g\.:|follows:|(?:see|check|read|visit) (?:the |our )?(?:[\w-]+ ){0,2}"
+    r"(?:documentation|docs|guide|section|page|chapter|readme))\b",
     regex.IGNORECASE,
 )
 _CONTRAST = regex.compile(
@@ -183,6 +184,17 @@ _UNIT = frozenset(
     """ms s sec secs min mins h hr hrs kb mb gb tb kib mib gib px em rem pt cm mm km kg g mg lb lbs oz
     ml l hz khz mhz ghz kbps mbps gbps rpm fps dpi bps""".split()
 )
+# Sections that keep records rather than make a point: a changelog and its version headings,
+# credits, the licence
+_RECORD_SECTION = regex.compile(
+    r"(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+\b.{0,60}$|(?:change ?log|changes|release notes|release history|"
+    r"what'?s new|contributors|credits|acknowledge?ments)\s*$",
+    regex.IGNORECASE,
+)
+_REFERENCE = regex.compile(r"\b(?:GHSA|CVE)-\w+|\b(?:PR|issue|fixes|closes)\s+#?\d+\b", regex.IGNORECASE)
+# a clock time or a timestamp: a detail of a worked example, not a figure that makes a claim
+_CLOCK = regex.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
+_HANDLE = regex.compile(r"(?<![\w@])[@#][\w.-]+|\b(?:GHSA|CVE)-[\w-]+", regex.IGNORECASE)
 _WORDISH = regex.compile(r"^[\p{L}][\p{L}\p{M}\p{N}'’-]*$")
 
 
@@ -246,6 +258,7 @@ class Analysis:
             value -= 1.2 if c.anaphoric else 0.0
             value -= 0.6 if c.imperative else 0.0
             value -= 0.4 if c.kind == "item" else 0.0
+            value -= 0.8 if _CLOCK.search(c.text) else 0.0  # a step of a worked example
             ranked.append((round(value, 6), -c.index, c.text))
         if not ranked and not any(c.terminal for c in self.candidates):
             # a source of unpunctuated lines (a list, a note): its lines are its sentences
@@ -299,6 +312,12 @@ def _quotable(s: sources.Sentence, block: sources.Block, lenient: bool = False) 
         return False
     if ptext.find_links(text) or ptext.find_mentions(text) or "@" in text or _HASH.search(text):
         return False  # a link, a handle or a "#42" would read as the post's own
+    if _RECORD_SECTION.match(s.section.strip()):
+        return False  # a changelog, credits or licence: records, not something to post
+    if s.kind == "item" and any(link.startswith("#") for link in block.links):
+        return False  # a table of contents: a link to a section of the page
+    if _REFERENCE.search(text):
+        return False  # a changelog line ("(GHSA-…)", "fixes #12"): a record, not something to post
     if s.kind == "item" and _LABEL_LIST.match(text):
         return False  # "Python version: 2.7, 3.8, 3.9": a label and its values, not a sentence
     if _POINTS_AWAY.search(text):
@@ -327,6 +346,7 @@ def _phrases(text: str, code: list[str], stop: frozenset[str]) -> list[list[str]
         text = text.replace(c, " | ")
     for link in sorted(ptext.find_links(text), key=lambda k: -k.start):
         text = text[: link.start] + " | " + text[link.end :]
+    text = _HANDLE.sub(" | ", text)  # @someone, #123, an advisory id: no topic of the post
     runs: list[list[str]] = []
     current: list[str] = []
     pos = 0
@@ -478,7 +498,7 @@ def _analyze(doc: sources.Document) -> Analysis:
             score *= 0.6
         out.append(Candidate(
             text=s.text, index=order, block=s.block, first_in_block=s.index == 0, kind=s.kind, section=s.section,
-            words=words, spoken=ptext.spoken_words(s.text), number=bool(_NUMBER.search(s.text)), strong_number=bool(_STRONG_NUMBER.search(s.text)),
+            words=words, spoken=ptext.spoken_words(s.text), number=bool(_NUMBER.search(s.text)), strong_number=bool(_STRONG_NUMBER.search(_CLOCK.sub(" ", s.text))),
             imperative=_first_word(s.text) in _IMPERATIVE, question=s.text.rstrip("\"'”’»)」』").endswith(("?", "？")),
             contrast=bool(_CONTRAST.search(s.text)), claim=bool(_CLAIM.search(s.text)), anaphoric=anaphoric,
             score=round(score, 6),

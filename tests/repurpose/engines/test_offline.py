@@ -185,6 +185,10 @@ We measured for two weeks. The API gateway and its connection pool are now quiet
     assert an.keywords[:2] == ("ApiGateway", "ConnectionPool") or set(an.keywords[:2]) == {"APIGateway", "ConnectionPool"}
     assert not {"Https", "Method", "Return", "Self", "Mb", "Measured"} & set(an.keywords)
     assert analyze(parse("A note.\n\nNothing here recurs, so nothing is a topic worth a tag.")).keywords == ()
+    changelog = "\n".join(
+        f"- Fixed the parser crash on empty input (#{n} by @theskumar), see GHSA-q7fp-xwcm-{n}." for n in range(5)
+    )
+    assert not {"Theskumar", "Ghsa", "Q7fp"} & set(analyze(parse("# Changes\n\n" + changelog)).keywords)
 
 
 def test_each_take_opens_differently_and_keeps_every_rule():
@@ -327,3 +331,21 @@ def test_get_engine_without_a_key_is_offline():
     engine = get_engine(Settings(anthropic_api_key=None))
     assert isinstance(engine, OfflineEngine) and engine.name == "offline"
     assert get_engine(Settings(anthropic_api_key=None)) is engine
+
+
+def test_changelog_lines_pointers_and_worked_example_steps_do_not_open_a_post():
+    text = (
+        "# Rate limits\n\n"
+        "A fixed window counts requests for a set time and then starts again from zero. "
+        "It is the simplest strategy and costs one counter per client.\n\n"
+        "At 00:00:45 the first request arrives and opens a window until 00:01:45. "
+        "At 00:01:45 the counter resets to 0, from 10 requests to none.\n\n"
+        "For more on bursts, see the strategies documentation.\n\n"
+        "## Changes\n\n"
+        "- Prevent quadratic matching on long inputs (GHSA-gqj4-wf6c-wmcg)\n"
+        "- Faster start-up, fixes #4410\n"
+    )
+    an = analyze(parse(text))
+    texts = [c.text for c in an.candidates]
+    assert not any("GHSA" in t or "#4410" in t or "see the strategies" in t for t in texts)
+    assert an.hook(280).startswith("A fixed window counts requests")
