@@ -21,6 +21,12 @@ _SKIP = {"script", "style", "noscript", "template", "svg", "math", "iframe", "ob
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
+def _flat(text: str) -> str:
+    """A text node as a browser shows it: a line break in the HTML source is a space (only
+    <br> breaks a line)."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
 def _text_of(el) -> tuple[str, list[str], list[str]]:
     """Plain text, links and inline code of an element of trafilatura's XML."""
     parts: list[str] = []
@@ -39,18 +45,18 @@ def _text_of(el) -> tuple[str, list[str], list[str]]:
             if tag == "code":
                 code.append("".join(node.itertext()))
             if node.text:
-                parts.append(node.text)
+                parts.append(_flat(node.text))
             for child in node:
                 walk(child)
                 if child.tail:
-                    parts.append(child.tail)
+                    parts.append(_flat(child.tail))
 
     if el.text:
-        parts.append(el.text)
+        parts.append(_flat(el.text))
     for child in el:
         walk(child)
         if child.tail:
-            parts.append(child.tail)
+            parts.append(_flat(child.tail))
     text = "\n".join(inline(line) for line in "".join(parts).split("\n")).strip()
     return text, links, code
 
@@ -192,7 +198,7 @@ def fragment_blocks(markup: str) -> list[Block]:
                      "details", "summary", "dl", "dt", "dd", "address", "body", "html"):
             flush()
             if el.text:
-                buffer.append(el.text)
+                buffer.append(_flat(el.text))
             for child in el:
                 walk(child, depth)
             flush()
@@ -202,14 +208,14 @@ def fragment_blocks(markup: str) -> list[Block]:
             if tag == "code":
                 code.append(el.text_content())
             if el.text:
-                buffer.append(el.text)
+                buffer.append(_flat(el.text))
             for child in el:
                 walk(child, depth)
         if el.tail:
-            buffer.append(el.tail)
+            buffer.append(_flat(el.tail))
 
     if root.text:
-        buffer.append(root.text)
+        buffer.append(_flat(root.text))
     for child in root:
         walk(child)
     flush()

@@ -42,6 +42,9 @@ class _Inline:
         self.links: list[str] = []
         self.code: list[str] = []
         self.in_page_links = 0  # links to a section of the same page ("#getting-started")
+        shown = [c.type for c in children or [] if not (c.type == "text" and not c.content.strip())]
+        # "_updated as of May, on a laptop_" under a table: all of it in emphasis
+        self.all_emphasis = len(shown) >= 3 and shown[0] == "em_open" and shown[-1] == "em_close"
         skipping: str | None = None
         for c in children or []:
             t = c.type
@@ -146,6 +149,8 @@ def parse(source: str, *, title_hint: str = "") -> Document:
                 item_open[-1].code += got.code
             elif quote_depth:
                 add(Block("quote", got.text, links=got.links, code=got.code))
+            elif got.all_emphasis and blocks and blocks[-1].kind in ("table", "code"):
+                continue  # the caption of a table or a listing: it says nothing alone
             else:
                 add(Block("paragraph", got.text, links=got.links, code=got.code))
         elif t in ("fence", "code_block"):

@@ -98,3 +98,31 @@ def test_a_markdown_table_of_contents_is_not_part_of_the_text():
     )
     items = [b.text for b in sources.parse(text).blocks if b.kind == "item"]
     assert items == ["See the install notes before you start, they take a minute."]
+
+
+def test_a_line_break_in_html_source_is_a_space_and_only_br_breaks_a_line():
+    page = (
+        "<html><head><title>Workspaces</title></head><body><article><h1>Workspaces</h1>"
+        "<p>This shows how the nature of <code>node_modules</code> resolution allows for\n"
+        "<strong>workspaces</strong> to enable a portable workflow for every package you keep.</p>"
+        "<p>First line of an address<br>Second line of it, written as it is on the envelope.</p>"
+        "<p>" + "Workspaces keep every package of a project in one place and link them together. " * 4 + "</p>"
+        "</article></body></html>"
+    )
+    doc = sources.parse(page)
+    sentences = [s.text for s in doc.sentences]
+    assert ("This shows how the nature of node_modules resolution allows for workspaces to enable a portable "
+            "workflow for every package you keep.") in sentences
+    assert "First line of an address" in sentences
+
+
+def test_the_caption_under_a_markdown_table_is_not_prose():
+    text = (
+        "# Speed\n\nOur parser is quick on every file we tried, small or large.\n\n"
+        "| tool | median |\n|---|---|\n| ours | 0.2 ms |\n\n"
+        "_updated as of November 2026 on a 13th gen laptop._\n\n"
+        "*We measured it twice* and the numbers held.\n"
+    )
+    prose = _prose(sources.parse(text))
+    assert "updated as of" not in prose
+    assert "We measured it twice and the numbers held." in prose  # emphasis in a sentence stays

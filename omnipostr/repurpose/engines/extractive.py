@@ -185,10 +185,11 @@ _UNIT = frozenset(
     ml l hz khz mhz ghz kbps mbps gbps rpm fps dpi bps""".split()
 )
 # Sections that keep records rather than make a point: a changelog and its version headings,
-# credits, the licence
+# credits, citations and references
 _RECORD_SECTION = regex.compile(
     r"(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+\b.{0,60}$|(?:change ?log|changes|release notes|release history|"
-    r"what'?s new|contributors|credits|acknowledge?ments)\s*$",
+    r"what'?s new|contributors|credits|acknowledge?ments|(?:about the )?authors?|citations?|(?:how to )?cit(?:e|ing)\b.*|"
+    r"references|bibliography|publications|further reading)\s*$",
     regex.IGNORECASE,
 )
 _REFERENCE = regex.compile(r"\b(?:GHSA|CVE)-\w+|\b(?:PR|issue|fixes|closes)\s+#?\d+\b", regex.IGNORECASE)
@@ -298,6 +299,52 @@ def _first_word(text: str) -> str:
     return T.fold(toks[0]) if toks else ""
 
 
+def _record_blocks(doc: sources.Document) -> set[int]:
+    """Blocks inside a section that keeps records rather than makes a point: a changelog
+    (and everything under its version headings), credits."""
+    out: set[int] = set()
+    open_headings: list[tuple[int, bool]] = []  # (level, is a record section) of each open heading
+    for i, b in enumerate(doc.blocks):
+        if b.kind == "heading":
+            while open_headings and open_headings[-1][0] >= b.level:
+                open_headings.pop()
+            inside = any(record for _, record in open_headings)
+            open_headings.append((b.level, inside or bool(_RECORD_SECTION.match(b.text.strip()))))
+        elif any(record for _, record in open_headings):
+            out.add(i)
+    return out
+
+
+_EXAMPLE_INTRO = regex.compile(
+    r"(?:\b(?:for example|for instance|e\.g\.|example|scenario|suppose|assume|consider|imagine)\b.*|"
+    r"^(?:scenario|example|case|step)\s*\d*)\s*:$",
+    regex.IGNORECASE,
+)
+
+
+def _example_blocks(doc: sources.Document) -> set[int]:
+    """Blocks of a worked example: what follows "For example, with 10 requests a minute:" or
+    "Scenario 1:" (its items, code and further labelled parts) up to the next heading or
+    paragraph of its own. An example illustrates a point; a post makes the point."""
+    out: set[int] = set()
+    inside = False
+    for i, b in enumerate(doc.blocks):
+        if b.kind == "heading":
+            inside = False
+        elif b.kind == "paragraph":
+            text = b.text.strip()
+            if _EXAMPLE_INTRO.search(text):
+                inside = True
+                out.add(i)
+            elif inside and text.endswith(":"):
+                out.add(i)
+            else:
+                inside = False
+        elif inside:
+            out.add(i)
+    return out
+
+
 def _quotable(s: sources.Sentence, block: sources.Block, lenient: bool = False) -> bool:
     """Whether a sentence can stand alone in a post. ``lenient`` (for a source too short to
     have any such sentence: a line, a note) keeps the short and the unpunctuated."""
@@ -312,8 +359,6 @@ def _quotable(s: sources.Sentence, block: sources.Block, lenient: bool = False) 
         return False
     if ptext.find_links(text) or ptext.find_mentions(text) or "@" in text or _HASH.search(text):
         return False  # a link, a handle or a "#42" would read as the post's own
-    if _RECORD_SECTION.match(s.section.strip()):
-        return False  # a changelog, credits or licence: records, not something to post
     if s.kind == "item" and any(link.startswith("#") for link in block.links):
         return False  # a table of contents: a link to a section of the page
     if _REFERENCE.search(text):
@@ -468,6 +513,11 @@ def _analyze(doc: sources.Document) -> Analysis:
     key_words |= {T.fold(w) for w in T.tokens(doc.title)} - stop
     sentences = doc.sentences
     quotable = [(s, doc.blocks[s.block]) for s in sentences if _quotable(s, doc.blocks[s.block])]
+    # A README's changelog and a guide's worked examples are left out when there is enough
+    # besides; release notes alone, or a story told by example, are the point.
+    for aside in (_record_blocks(doc), _example_blocks(doc)):
+        if aside and sum(1 for s, _ in quotable if s.block not in aside) >= 3:
+            quotable = [(s, b) for s, b in quotable if s.block not in aside]
     if not quotable:
         quotable = [(s, doc.blocks[s.block]) for s in sentences if _quotable(s, doc.blocks[s.block], lenient=True)]
     n = max(1, len(quotable))
@@ -496,6 +546,8 @@ def _analyze(doc: sources.Document) -> Analysis:
             score *= 0.7
         if any(c in s.text for c in block.code):
             score *= 0.6
+        if _CLOCK.search(s.text):
+            score *= 0.5  # a step of a worked example (a story told by the clock keeps its order)
         out.append(Candidate(
             text=s.text, index=order, block=s.block, first_in_block=s.index == 0, kind=s.kind, section=s.section,
             words=words, spoken=ptext.spoken_words(s.text), number=bool(_NUMBER.search(s.text)), strong_number=bool(_STRONG_NUMBER.search(_CLOCK.sub(" ", s.text))),

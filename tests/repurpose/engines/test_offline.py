@@ -349,3 +349,38 @@ def test_changelog_lines_pointers_and_worked_example_steps_do_not_open_a_post():
     texts = [c.text for c in an.candidates]
     assert not any("GHSA" in t or "#4410" in t or "see the strategies" in t for t in texts)
     assert an.hook(280).startswith("A fixed window counts requests")
+
+
+def test_a_readmes_changelog_is_left_out_but_release_notes_alone_are_the_post():
+    readme = (
+        "# Tidy\n\nTidy formats your notes in one pass and never touches their meaning. "
+        "It reads Markdown and plain text. It keeps your headings as you wrote them. "
+        "It runs offline on any laptop.\n\n"
+        "## Changelog\n\n### 2.1.0\n\n#### Added\n\n- Support for Python 3.14, including the free-threaded build.\n"
+    )
+    texts = [c.text for c in analyze(parse(readme)).candidates]
+    assert texts and not any("3.14" in t for t in texts)
+    notes = (
+        "# Changelog\n\n## 2.1.0\n\n- Support for Python 3.14, including the free-threaded build.\n"
+        "- Tidy now keeps blank lines inside quotes, as people asked.\n"
+    )
+    post = build_variant(Source("", notes), "x", Options()).text
+    assert "Support for Python 3.14" in post
+
+
+def test_a_worked_example_illustrates_the_point_but_is_not_the_post():
+    text = (
+        "# Fixed windows\n\n"
+        "A fixed window counts every request a client makes until the window ends. "
+        "It is the cheapest strategy because it keeps one counter per client. "
+        "Bursts can slip through at the edge of two windows.\n\n"
+        "For example, with a limit of 10 requests a minute:\n\n"
+        "- The first request arrives and opens a window for one minute.\n"
+        "- Ten more requests in that window are refused after the tenth.\n\n"
+        "Scenario 2:\n\n- A request arrives late in the window and waits for the next one.\n"
+    )
+    texts = [c.text for c in analyze(parse(text)).candidates]
+    assert not any(t.startswith(("The first request", "Ten more", "A request arrives")) for t in texts)
+    # a text that is only an example is still the post
+    only = "For example:\n\n- The first request arrives and opens a window for one minute.\n- Ten more requests wait.\n"
+    assert "The first request arrives" in build_variant(Source("", only), "x", Options()).text
