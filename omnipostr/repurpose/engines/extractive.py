@@ -301,7 +301,7 @@ def _first_word(text: str) -> str:
 
 def _record_blocks(doc: sources.Document) -> set[int]:
     """Blocks inside a section that keeps records rather than makes a point: a changelog
-    (and everything under its version headings), credits."""
+    (and everything under its version headings), credits, citations, references."""
     out: set[int] = set()
     open_headings: list[tuple[int, bool]] = []  # (level, is a record section) of each open heading
     for i, b in enumerate(doc.blocks):
@@ -316,7 +316,7 @@ def _record_blocks(doc: sources.Document) -> set[int]:
 
 
 _EXAMPLE_INTRO = regex.compile(
-    r"(?:\b(?:for example|for instance|e\.g\.|example|scenario|suppose|assume|consider|imagine)\b.*|"
+    r"(?:(?:\b(?:for example|for instance|example|scenario|suppose|assume|consider|imagine)\b|\be\.g\.).*|"
     r"^(?:scenario|example|case|step)\s*\d*)\s*:$",
     regex.IGNORECASE,
 )
@@ -359,8 +359,6 @@ def _quotable(s: sources.Sentence, block: sources.Block, lenient: bool = False) 
         return False
     if ptext.find_links(text) or ptext.find_mentions(text) or "@" in text or _HASH.search(text):
         return False  # a link, a handle or a "#42" would read as the post's own
-    if s.kind == "item" and any(link.startswith("#") for link in block.links):
-        return False  # a table of contents: a link to a section of the page
     if _REFERENCE.search(text):
         return False  # a changelog line ("(GHSA-…)", "fixes #12"): a record, not something to post
     if s.kind == "item" and _LABEL_LIST.match(text):
