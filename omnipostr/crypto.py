@@ -99,22 +99,19 @@ class ContentText(TypeDecorator):
         return decrypt(value)
 
 
-class ContentJSON(TypeDecorator):
+class ContentJSON(ContentText):
     """A JSON value that is encrypted in the database and a dict or list in Python."""
 
-    impl = Text
     cache_ok = True
-    comparator_factory = _Opaque
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        return super().process_bind_param(json.dumps(value, ensure_ascii=False, separators=(",", ":")), dialect)
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return json.loads(decrypt(value))
+        text = super().process_result_value(value, dialect)
+        return None if text is None else json.loads(text)
 
 
 def blind_index(purpose: str, value: str) -> str:

@@ -27,7 +27,7 @@ from omnipostr.sources.errors import (
     human_size,
     size_error,
 )
-from omnipostr.sources.model import Block, Document, Sentence
+from omnipostr.sources.model import HTML_TAG, Block, Document, Sentence
 from omnipostr.sources.text import count_words, normalize_text, reading_minutes
 
 __all__ = [
@@ -81,14 +81,11 @@ def _header_fields(text: str) -> tuple[dict[str, str], str]:
     return fields, "\n".join(lines[end:]).strip()
 
 
-_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
-
-
 def make_title(text: str, limit: int = TITLE_MAX) -> str:
     """A title as stored and shown: one line, no Markdown marks, shortened at a word boundary
     (with "…") when longer than ``limit``."""
     title = " ".join(normalize_text(text).split())
-    title = _TAG.sub("", title).strip("#").strip()
+    title = HTML_TAG.sub("", title).strip("#").strip()
     if len(title) <= limit:
         return title
     cut = title[: limit - 1]

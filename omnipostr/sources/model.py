@@ -12,6 +12,7 @@ file or a link), and reading that text back gives the same document.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -138,6 +139,10 @@ def _with_code(b: Block) -> str:
         out += rest[:i] + f"{tick}{span}{tick}"
         rest = rest[i + len(span) :]
     return out + rest
+
+
+# an HTML tag written into text that is not HTML ("Hello <b>world</b>", a README's <h1 align=…>)
+HTML_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 
 
 def inline(text: str) -> str:

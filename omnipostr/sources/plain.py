@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from omnipostr.sources.model import Block, Document
+from omnipostr.sources.model import HTML_TAG, Block, Document
 from omnipostr.sources.model import inline as _inline
 
 _PAGE_FOOTER = re.compile(r"^\S.*\s\[Page \d+\]\s*$")
@@ -33,11 +33,10 @@ _END_PUNCT = (".", "!", "?", ":", ";", ",", "。", "！", "？", "…", '"', "�
 # HTML pasted into plain text ("Hello <b>world</b>"): scripts and styles go with their content,
 # other tags go and leave their words
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^<>]*)?/?>")
 
 
 def inline(text: str) -> str:
-    return _inline(_TAG.sub("", text))
+    return _inline(HTML_TAG.sub("", text))
 
 
 _UNDERLINE = re.compile(r"^\s*([=\-~^*#+_])\1{2,}\s*$")

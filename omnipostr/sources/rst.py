@@ -72,6 +72,8 @@ def _text_role(name, rawtext, text, lineno, inliner, options=None, content=None)
 
 
 class _Dropped(Directive):
+    """Any arguments and content, none of it text."""
+
     has_content = True
     optional_arguments = 10
     final_argument_whitespace = True
@@ -81,12 +83,7 @@ class _Dropped(Directive):
         return []
 
 
-class _Code(Directive):
-    has_content = True
-    optional_arguments = 10
-    final_argument_whitespace = True
-    option_spec = None
-
+class _Code(_Dropped):
     def run(self):
         block = nodes.literal_block("\n".join(self.content), "\n".join(self.content))
         block["language"] = self.arguments[0] if self.arguments else ""

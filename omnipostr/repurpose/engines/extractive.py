@@ -216,6 +216,7 @@ class Candidate:
     contrast: bool
     claim: bool
     anaphoric: bool
+    clock: bool  # a clock time: a step of a worked example
     score: float
 
     @property
@@ -259,7 +260,7 @@ class Analysis:
             value -= 1.2 if c.anaphoric else 0.0
             value -= 0.6 if c.imperative else 0.0
             value -= 0.4 if c.kind == "item" else 0.0
-            value -= 0.8 if _CLOCK.search(c.text) else 0.0  # a step of a worked example
+            value -= 0.8 if c.clock else 0.0
             ranked.append((round(value, 6), -c.index, c.text))
         if not ranked and not any(c.terminal for c in self.candidates):
             # a source of unpunctuated lines (a list, a note): its lines are its sentences
@@ -544,14 +545,15 @@ def _analyze(doc: sources.Document) -> Analysis:
             score *= 0.7
         if any(c in s.text for c in block.code):
             score *= 0.6
-        if _CLOCK.search(s.text):
+        clock = _CLOCK.search(s.text) is not None
+        if clock:
             score *= 0.5  # a step of a worked example (a story told by the clock keeps its order)
         out.append(Candidate(
             text=s.text, index=order, block=s.block, first_in_block=s.index == 0, kind=s.kind, section=s.section,
             words=words, spoken=ptext.spoken_words(s.text), number=bool(_NUMBER.search(s.text)), strong_number=bool(_STRONG_NUMBER.search(_CLOCK.sub(" ", s.text))),
             imperative=_first_word(s.text) in _IMPERATIVE, question=s.text.rstrip("\"'”’»)」』").endswith(("?", "？")),
             contrast=bool(_CONTRAST.search(s.text)), claim=bool(_CLAIM.search(s.text)), anaphoric=anaphoric,
-            score=round(score, 6),
+            clock=clock, score=round(score, 6),
         ))
     return Analysis(
         title=doc.title, title_from_source=doc.title_from_source, language=doc.language, candidates=tuple(out),
