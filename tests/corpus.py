@@ -48,10 +48,19 @@ def _read(origin: dict) -> str:
     raise ValueError(f"unknown origin {kind}")
 
 
+def _title(entry: dict) -> str | None:
+    """The manifest's title; ``{version}`` stands for the installed package's version, for a
+    README whose title names its release."""
+    title = entry["title"]
+    if title and "{version}" in title:
+        title = title.replace("{version}", importlib.metadata.version(entry["origin"]["package"]))
+    return title
+
+
 def documents() -> list[Doc]:
     entries = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
     return [
-        Doc(id=e["id"], format=e["format"], language=e["language"], title=e["title"],
+        Doc(id=e["id"], format=e["format"], language=e["language"], title=_title(e),
             origin=json.dumps(e["origin"]), licence=e["licence"], text=_read(e["origin"]))
         for e in entries
     ]
