@@ -1,7 +1,8 @@
 """How long the event loop stalls while a generation runs: ten platforms from a 12,000-word
 source with the offline engine, through the real runner (parsing, the engine, validation,
-repair and the faithfulness check), while a probe on the same loop measures how late it
-wakes up. A stall is time during which no other user's event could be handled.
+repair and the faithfulness check) with the CPU processes of the embedded default, while a
+probe on the same loop measures how late it wakes up. A stall is time during which no other
+user's event could be handled.
 
     .venv/bin/python bench/stall.py
 
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from repurpose import actor  # noqa: E402
 
 from omnipostr import db, migrate, sources  # noqa: E402
-from omnipostr.repurpose import platforms, runner  # noqa: E402
+from omnipostr.repurpose import cpu, platforms, runner  # noqa: E402
 from omnipostr.repurpose import service as compose  # noqa: E402
 from omnipostr.repurpose.engines.offline import OfflineEngine  # noqa: E402
 from tests.corpus import documents  # noqa: E402
@@ -57,6 +58,8 @@ async def probe(stop: asyncio.Event, lateness: list[float]) -> None:
 
 async def main() -> None:
     migrate.upgrade()
+    cpu.configure(cpu.processes_for(-1))  # as the embedded default starts them
+    await cpu.warm()
     who = actor()
     text = long_source()
     plats = list(platforms.PLATFORMS)
@@ -80,6 +83,7 @@ async def main() -> None:
     print(f"generation wall time             {wall:>7.2f} s   (status {status})")
     print(f"longest event-loop stall         {worst:>7.1f} ms  (target <= 50 ms)")
     print(f"probe lateness, 99th percentile  {p99:>7.1f} ms")
+    cpu.shutdown()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from omnipostr.notify import devmail
 from omnipostr.privacy import page as privacy_page
 from omnipostr.repurpose import page as composer_page
 from omnipostr.repurpose import voices
+from omnipostr.repurpose import worker as generation_worker
 from omnipostr.settings import get_settings
 from omnipostr.ui import landing
 from omnipostr.ui.layout import NavItem, register_nav
@@ -36,6 +37,7 @@ app = rx.App(
 )
 app.register_lifespan_task(job_runner.lifespan_task)
 app.register_lifespan_task(devmail.lifespan_task)
+app.register_lifespan_task(generation_worker.lifespan_task)
 
 landing.add_pages(app)
 privacy_page.add_pages(app)

@@ -120,6 +120,23 @@ class Settings(BaseSettings):
     account_mail_per_ip_per_hour: int = 20
     """The same, asked for from one IP address."""
 
+    # --- generation work ----------------------------------------------------------------
+    generation_worker: Literal["embedded", "off"] = "embedded"
+    """``embedded``: this app process also takes generation work from the queue (the default
+    of ``make run``). ``off``: only separate workers do (``python -m omnipostr.repurpose.worker``),
+    the production shape with several web processes."""
+    cpu_processes: int = -1
+    """Processes for a generation's CPU work in an embedded worker: -1 one per core, 0 none
+    (threads of the web process: every generation then slows every page)."""
+    generation_concurrency: int = 16
+    """Generations one worker runs at once (their CPU work shares its processes)."""
+    offline_stream_delay: float = 0.0
+    """Seconds between two pieces of the offline engine's stream (0: as fast as it can); a
+    demo knob, to watch posts fill in as they would from Claude."""
+    task_lease_seconds: float = 10.0
+    """A worker renews its lease on a task every third of this; when a worker dies, another
+    takes its task over this long after its last renewal."""
+
     # --- jobs -----------------------------------------------------------------------------
     jobs_enabled: bool = True
     job_lease_seconds: int = 30

@@ -10,7 +10,7 @@ from omnipostr import clock, db
 from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.state import SessionState, full_reload
 from omnipostr.library import service as library
-from omnipostr.repurpose import platforms, runner
+from omnipostr.repurpose import platforms
 from omnipostr.repurpose.service import ComposeError, NotFound
 from omnipostr.repurpose.state import CardsState
 
@@ -51,7 +51,6 @@ class LibraryState(SessionState):
         since = None
         if self.period in PERIODS:
             since = clock.now() - timedelta(days=PERIODS[self.period])
-        await db.run(runner.recover_stale, actor.workspace_id)
         page = await db.run(
             library.list_generations,
             actor,
@@ -182,7 +181,7 @@ class GenerationState(CardsState):
         total = g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
         self.tokens = f"{total:,} tokens ({g.cache_read_tokens:,} from cache)" if total else "no tokens (extractive draft)"
         self.cost = f"${g.cost_usd:.4f}" if g.cost_usd else "$0"
-        if runner.is_running_here(g.id):
+        if g.status in ("queued", "running"):
             return GenerationState.watch
         return None
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from omnipostr import db
 from omnipostr.accounts.service import Actor
 from omnipostr.library import service as library
-from omnipostr.repurpose import engines, faithfulness, runner, service
+from omnipostr.repurpose import cpu, engines, faithfulness, progress, queue, runner, service
 from omnipostr.repurpose.models import Generation
 from omnipostr.repurpose.service import ComposeError, NotFound
+from omnipostr.settings import get_settings
 
 MISCONFIGURED = "The AI engine is misconfigured, so nothing can be sent to it. Ask an admin to check its settings."
 RESTRICTED = "Processing is restricted for your account, so nothing is sent to the AI."
@@ -39,14 +40,25 @@ async def start(actor: Actor, req: service.ComposeRequest) -> Started:
     except ValueError:
         raise ComposeError(MISCONFIGURED, "form") from None
 
+    # the title and word count come from parsing the text: CPU work, done off this process
+    described = await cpu.run(cpu.describe_request, req.text, get_settings().source_max_chars)
+
     def store(s):
-        gen = service.start_generation(s, actor, req, engine=engine.name, model=engine.model)
+        gen = service.start_generation(s, actor, req, engine=engine.name, model=engine.model, described=described)
+        queue.enqueue(s, gen.id, gen.workspace_id)
         views = library.variant_views(s, actor, gen.id)
         return gen, {p: views[p].id for p in gen.platforms if p in views}
 
     gen, ids = await db.run(store)
-    runner.launch(gen.id)
+    await _announce(gen.id, list(ids))
     return Started(gen, ids)
+
+
+async def _announce(generation_id: int, platforms: list[str]) -> None:
+    """Tell pages the run starts from scratch, and workers that there is work."""
+    b = progress.bus()
+    await b.publish(runner.queued_progress(generation_id, platforms))
+    await b.notify_work()
 
 
 async def relaunch(
@@ -72,10 +84,18 @@ async def relaunch(
             for vid in variant_ids:
                 if library.get_variant(s, actor, vid).generation_id != generation_id:
                     raise NotFound("variant")
-        return feedback
+        gen = s.get(Generation, generation_id)
+        try:
+            queue.enqueue(s, generation_id, gen.workspace_id, kind=kind, variant_ids=variant_ids, feedback=feedback)
+        except queue.AlreadyRunning as e:
+            raise ComposeError(str(e), "running") from None
+        views = library.variant_views(s, actor, generation_id)
+        if variant_ids:
+            return [v.platform for v in views.values() if v.id in variant_ids]
+        return [v.platform for v in views.values() if v.status != "done"]
 
-    feedback = await db.run(check)
-    runner.launch(generation_id, variant_ids=variant_ids, feedback=feedback or None, kind=kind)
+    platforms = await db.run(check)
+    await _announce(generation_id, platforms)
 
 
 # --- following a run ---------------------------------------------------------------------------
@@ -86,7 +106,7 @@ class Update:
     """What changed in a run: its live progress, and the posts that finished since the last
     update (read from the database, as stored)."""
 
-    progress: runner.RunProgress
+    progress: progress.RunProgress
     finished: dict[str, library.VariantView] = field(default_factory=dict)
 
 
@@ -102,12 +122,15 @@ class Ended:
     """The member may no longer see this generation: show nothing more of it."""
 
 
+WAIT = 2.0  # how long to wait for progress before asking the database whether the run lives
+
+
 async def follow(
     actor: Actor, generation_id: int, member: Callable[[], Awaitable[Actor | None]]
 ) -> AsyncIterator[Update | Final | Ended]:
-    """Updates of one of ``actor``'s live runs until it finishes, then its final state.
+    """Updates of one of ``actor``'s runs until it finishes, then its final state.
     ``member`` answers whether the actor may still see the workspace's generations; it is
-    asked before every update."""
+    asked before every update. A run whose worker died is followed through its takeover."""
     last = -1
     loaded: set[str] = set()
     try:
@@ -115,18 +138,19 @@ async def follow(
     except NotFound:
         yield Ended()
         return
+    bus = progress.bus()
     actor = await member()
     while actor is not None:
-        prog = runner.progress(generation_id)
-        if prog is None:
-            break
-        version = await prog.wait(last, 2.0)
+        prog = await bus.wait(generation_id, last, WAIT)
         actor = await member()
         if actor is None:
             break
-        if version == last and not prog.finished:
-            continue
-        last = version
+        if prog is None or prog.version == last:
+            # nothing new: is the run still queued or running? (the database knows)
+            if await db.run(_waiting, generation_id):
+                continue
+            break
+        last = prog.version
         newly = [p for p, pp in prog.platforms.items() if pp.status in ("done", "failed") and p not in loaded]
         finished: dict[str, library.VariantView] = {}
         if newly:
@@ -152,3 +176,13 @@ async def follow(
         yield await db.run(final)
     except NotFound:
         yield Ended()
+
+
+def _waiting(s, generation_id: int) -> bool:
+    return queue.active(s, generation_id) is not None
+
+
+async def live(generation_id: int) -> progress.RunProgress | None:
+    """The progress of a run that is not finished, if any process publishes one."""
+    prog = await progress.bus().get(generation_id)
+    return prog if prog is not None and not prog.finished else None

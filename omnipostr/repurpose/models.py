@@ -157,3 +157,34 @@ class MonthlyUsage(SQLModel, table=True):
     period: str = Field(max_length=7)  # "2026-11"
     generations: int = 0
     variants: int = 0
+
+
+class GenerationTask(SQLModel, table=True):
+    """Work a generation waits for: write its posts, or write some of them again. A durable
+    queue: any generation worker takes a queued task (or one whose lease ran out because its
+    worker died), renews the lease while it works, and records each post it stores, so a
+    worker that takes over writes only what is left."""
+
+    __tablename__ = "generation_tasks"
+    __table_args__ = (Index("ix_generation_tasks_status_lease", "status", "lease_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generations.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    kind: str = Field(default="generated", max_length=16)  # generated | regenerate | rewrite
+    variant_ids: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The posts to write; ``None``: every one not yet done."""
+    feedback: dict = Field(default_factory=dict, sa_column=Column(ContentJSON, nullable=False))
+    """Per variant id, what the rewrite must fix (it quotes the post: encrypted)."""
+    status: str = Field(default="queued", max_length=16)  # queued | running | done
+    owner: str = Field(default="", max_length=200)
+    """The worker holding the lease: host, process id and a random part."""
+    lease_until: datetime | None = None
+    claims: int = 0
+    """How many times a worker took it; a task that keeps killing its workers stops at a limit."""
+    stored: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Variant ids whose post this task has stored: a worker that takes over skips them."""
+    cpu_pids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """The process ids that did the task's CPU work (parsing, writing, checking)."""
+    created_at: datetime = Field(default_factory=clock.now)
+    finished_at: datetime | None = None

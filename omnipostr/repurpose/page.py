@@ -311,6 +311,10 @@ def results() -> rx.Component:
                 ),
             ),
             rx.cond(
+                S.running & (S.run_note != ""),
+                rx.callout(S.run_note, icon="refresh-cw", color_scheme="amber", width="100%", role="status"),
+            ),
+            rx.cond(
                 (S.gen_error != "") & ~S.running,
                 rx.callout(S.gen_error, icon="info", color_scheme=rx.cond(S.gen_status == "failed", "red", "amber"), width="100%"),
             ),

@@ -1,11 +1,14 @@
-"""Runs a generation: one task per platform in parallel, streaming, validated, stored.
+"""Runs a generation task: one coroutine per platform in parallel, streaming, validated, stored.
 
-``run(generation_id)`` is a coroutine the app starts as its own asyncio task (``launch``), so
-it lives on when the page that started it reloads or closes. While it runs, its progress is
-kept in memory (``progress(generation_id)``): the streamed text of every platform, for the
-composer to show as it arrives. What is finished goes to the database at once, so a reload
-finds the true state, and a generation whose process died is marked interrupted and can be
-retried (``recover_stale``).
+A generation worker (``worker``) takes a task from the queue (``queue``) and calls
+``run_task``. While it runs, its progress (the streamed text of every platform) is published
+on the progress bus (``progress``) for every page that follows it, in this process or
+another. What is finished goes to the database at once, in a transaction that first checks
+this worker still holds the task's lease: a worker that took the task over after this one
+stopped writes only what is left, and nothing is stored twice.
+
+The CPU work (the offline writer, validation and repair, the faithfulness check, parsing)
+runs through ``cpu``, in processes that serve no page; this coroutine only awaits.
 
 For each platform: the engine streams a variant; the platform's validator checks it; a
 variant that breaks a rule is asked for again once with the problems (Claude), then repaired
@@ -16,29 +19,31 @@ faithfulness check flags claims the source does not contain.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from omnipostr import clock, db
 from omnipostr.accounts.models import User
 from omnipostr.library import service as library
-from omnipostr.repurpose import engines, faithfulness, platforms, service
+from omnipostr.repurpose import cpu, engines, progress, queue, service
 from omnipostr.repurpose.engines.base import Delta, Done, Engine, Failed, Options, Retry, Usage
 from omnipostr.repurpose.engines.base import Source as EngineSource
 from omnipostr.repurpose.engines.prompting import render
-from omnipostr.repurpose.models import Generation, Source, Variant, VariantRevision
+from omnipostr.repurpose.models import Generation, GenerationTask, Source, Variant, VariantRevision
+from omnipostr.repurpose.progress import PlatformProgress, RunProgress
 from omnipostr.repurpose.variant import Variant as Post
+from omnipostr.settings import get_settings
 from omnipostr.usage import service as usage
 
 log = logging.getLogger("omnipostr.repurpose")
 
-HEARTBEAT_SECONDS = 5
 # Platforms start longest answer first: the first request of a source primes Claude's prompt
 # cache and the others wait until its answer begins, so the longest one should not wait. A
 # Shorts answer is three parts (a title, a description and a timed script) and measured the
@@ -49,56 +54,14 @@ _START_ORDER = {
         ["youtube_shorts", "newsletter", "tiktok", "linkedin", "x", "threads", "bluesky", "facebook", "instagram", "mastodon"]
     )
 }
-STALE_AFTER = timedelta(seconds=45)
-RUNNER_ID = f"{socket.gethostname()}:{os.getpid()}"
+PUBLISH_EVERY = 0.05  # seconds between two publications of a run's progress
+RESUMED = "A worker stopped while writing this; another one is finishing the remaining platforms."
+GAVE_UP = "This generation stopped its workers {n} times, so it was stopped. Finished posts are kept; retry the rest."
 
 
-@dataclass
-class PlatformProgress:
-    platform: str
-    status: str = "queued"  # queued | streaming | done | failed
-    text: str = ""  # raw streamed text of the current attempt
-    note: str = ""  # e.g. "Claude is busy; trying again in 2 s"
-    error: str = ""
-    first_token_ms: int | None = None
-
-
-@dataclass
-class RunProgress:
-    generation_id: int
-    platforms: dict[str, PlatformProgress]
-    started: float = field(default_factory=time.monotonic)
-    finished: bool = False
-    version: int = 0
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def touch(self) -> None:
-        self.version += 1
-        self.changed.set()
-
-    async def wait(self, since_version: int, timeout: float) -> int:
-        """Wait until something changed after ``since_version`` (or the timeout)."""
-        if self.version != since_version:
-            return self.version
-        self.changed.clear()
-        try:
-            await asyncio.wait_for(self.changed.wait(), timeout)
-        except TimeoutError:
-            pass
-        return self.version
-
-
-_runs: dict[int, RunProgress] = {}
-_tasks: set[asyncio.Task] = set()
-
-
-def progress(generation_id: int) -> RunProgress | None:
-    return _runs.get(generation_id)
-
-
-def is_running_here(generation_id: int) -> bool:
-    p = _runs.get(generation_id)
-    return p is not None and not p.finished
+def worker_id() -> str:
+    """A name unique to one worker: host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 # --- database steps (run in a thread) ---------------------------------------------------------
@@ -106,17 +69,22 @@ def is_running_here(generation_id: int) -> bool:
 
 @dataclass
 class Job:
+    task_id: int
+    owner: str
     generation_id: int
     workspace_id: int
     user_id: int | None
+    kind: str
     source: EngineSource
     options: Options
     options_dict: dict
-    todo: list[tuple[int, str]]  # (variant id, platform)
+    todo: list[tuple[int, str]]  # (variant id, platform) still to write
+    stored: list[tuple[int, str]]  # written by an earlier worker of this task
     feedback: dict[int, str]
+    resumed: bool = False
     takes: dict[int, int] = field(default_factory=dict)  # variant id -> Options.variation
     previous: dict[int, str] = field(default_factory=dict)  # variant id -> its post as it is now
-    facts: asyncio.Future[faithfulness.SourceFacts] | None = None
+    pids: set[int] = field(default_factory=set)  # where the CPU work ran
 
 
 def _takes(s: Session, variant_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
@@ -135,28 +103,48 @@ def _takes(s: Session, variant_ids: list[int]) -> tuple[dict[int, int], dict[int
     return {vid: rows.count(vid) + 1 for vid in variant_ids}, previous
 
 
-def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job | None:
-    gen = s.get(Generation, generation_id)
-    if gen is None:
+def _fail_task(s: Session, task: GenerationTask, gen: Generation | None, error: str) -> None:
+    task.status = "done"
+    task.finished_at = clock.now()
+    s.add(task)
+    if gen is not None:
+        gen.status = "failed"
+        gen.error = error
+        gen.finished_at = task.finished_at
+        s.add(gen)
+
+
+def _claim(s: Session, task_id: int, owner: str) -> Job | None:
+    """What a task held by ``owner`` has to do; None when there is nothing (or it may not run)."""
+    task = queue.held(s, task_id, owner)
+    if task is None:
+        return None
+    gen = s.get(Generation, task.generation_id)
+    if gen is None:  # deleted while it waited
+        _fail_task(s, task, None, "")
+        return None
+    q = select(Variant).where(Variant.generation_id == gen.id)
+    if task.variant_ids:
+        q = q.where(col(Variant.id).in_(task.variant_ids))
+    elif task.claims == 1:
+        q = q.where(col(Variant.status).in_(("queued", "failed", "streaming")))
+    else:  # taken over: what the first worker left (it may have stored some already)
+        q = q.where(col(Variant.status).in_(("queued", "failed", "streaming")) | col(Variant.id).in_(task.stored))
+    rows = sorted(s.exec(q).all(), key=lambda v: (_START_ORDER.get(v.platform, 99), v.id))
+    stored = [(v.id, v.platform) for v in rows if v.id in task.stored]
+    rows = [v for v in rows if v.id not in task.stored]
+    if task.claims > queue.MAX_CLAIMS:
+        log.error("generation %s stopped after %s claims", gen.id, task.claims - 1)
+        _give_up(s, task, gen, rows, GAVE_UP.format(n=task.claims - 1))
         return None
     author = s.get(User, gen.created_by) if gen.created_by else None
     if author is not None and author.restrict_processing:  # AI-4: no AI call for their content
-        gen.status = "failed"
-        gen.error = "Processing of this content is restricted by its author, so it was not sent to the AI."
-        s.add(gen)
+        _fail_task(s, task, gen, "Processing of this content is restricted by its author, so it was not sent to the AI.")
         return None
     src = s.get(Source, gen.source_id) if gen.source_id else None
     if src is None or src.text is None:
-        gen.status = "failed"
-        gen.error = "The original text was deleted, so this generation cannot run."
-        s.add(gen)
+        _fail_task(s, task, gen, "The original text was deleted, so this generation cannot run.")
         return None
-    q = select(Variant).where(Variant.generation_id == gen.id)
-    if variant_ids:
-        q = q.where(col(Variant.id).in_(variant_ids))
-    else:
-        q = q.where(col(Variant.status).in_(("queued", "failed", "streaming")))
-    rows = sorted(s.exec(q).all(), key=lambda v: (_START_ORDER.get(v.platform, 99), v.id))
     now = clock.now()
     for v in rows:
         v.status = "streaming"
@@ -166,29 +154,51 @@ def _claim(s: Session, generation_id: int, variant_ids: list[int] | None) -> Job
     gen.error = ""
     gen.started_at = gen.started_at or now
     gen.heartbeat_at = now
-    gen.runner = RUNNER_ID
+    gen.runner = owner[:200]
     s.add(gen)
     return Job(
+        task_id=task.id,
+        owner=owner,
         generation_id=gen.id,
         workspace_id=gen.workspace_id,
         user_id=gen.created_by,
+        kind=task.kind,
         source=EngineSource(title=src.title, text=src.text),
         options=service.options_from_dict(gen.options),
         options_dict=dict(gen.options),
         todo=[(v.id, v.platform) for v in rows],
-        feedback={},
+        stored=stored,
+        feedback={int(k): v for k, v in (task.feedback or {}).items()},
+        resumed=task.claims > 1,
     )
 
 
-def _parse(source: EngineSource) -> None:
-    _ = source.document  # parsed now, in a worker thread, for every platform to share
+def _give_up(s: Session, task: GenerationTask, gen: Generation, rows: list[Variant], error: str) -> None:
+    for v in rows:
+        if v.status in ("queued", "streaming"):
+            v.status = "done" if v.body else "failed"
+            v.error = "" if v.body else error
+            s.add(v)
+    task.status = "done"
+    task.finished_at = clock.now()
+    s.add(task)
+    done = s.exec(select(Variant).where(Variant.generation_id == gen.id, Variant.status == "done")).first()
+    gen.status = "partial" if done else "failed"
+    gen.error = error
+    gen.finished_at = task.finished_at
+    s.add(gen)
+    s.flush()
+    library.reindex(s, gen.id)
 
 
-def _heartbeat(s: Session, generation_id: int) -> None:
-    gen = s.get(Generation, generation_id)
+def _renew(s: Session, job: Job, lease_seconds: float) -> bool:
+    if not queue.renew(s, job.task_id, job.owner, lease_seconds):
+        return False
+    gen = s.get(Generation, job.generation_id)
     if gen is not None and gen.status == "running":
         gen.heartbeat_at = clock.now()
         s.add(gen)
+    return True
 
 
 @dataclass
@@ -208,11 +218,18 @@ class Outcome:
     revision_kind: str = "generated"
 
 
-def _store(s: Session, job: Job, out: Outcome, model: str) -> None:
+def _store(s: Session, job: Job, out: Outcome, model: str) -> bool:
+    """Store one platform's outcome, if this worker still holds the task (False if not)."""
+    task = queue.held(s, job.task_id, job.owner)
+    if task is None:
+        return False
+    task.stored = [*task.stored, out.variant_id]
+    task.cpu_pids = sorted(set(task.cpu_pids) | job.pids)
+    s.add(task)
     v = s.get(Variant, out.variant_id)
     gen = s.get(Generation, job.generation_id)
     if v is None or gen is None:  # deleted while it ran
-        return
+        return True
     v.attempts += out.attempts
     v.input_tokens += out.usage.input_tokens + out.usage.cache_creation_input_tokens + out.usage.cache_read_input_tokens
     v.output_tokens += out.usage.output_tokens
@@ -245,9 +262,19 @@ def _store(s: Session, job: Job, out: Outcome, model: str) -> None:
         )
     s.add(v)
     s.add(gen)
+    return True
 
 
-def _finish(s: Session, job: Job, crashed: str = "") -> str:
+def _finish(s: Session, job: Job, crashed: str = "") -> str | None:
+    """End the task and give the generation its final status (None: the task is no longer
+    this worker's)."""
+    task = queue.held(s, job.task_id, job.owner)
+    if task is None:
+        return None
+    task.status = "done"
+    task.finished_at = clock.now()
+    task.cpu_pids = sorted(set(task.cpu_pids) | job.pids)
+    s.add(task)
     gen = s.get(Generation, job.generation_id)
     if gen is None:
         return "deleted"
@@ -284,32 +311,6 @@ def _finish(s: Session, job: Job, crashed: str = "") -> str:
     return gen.status
 
 
-def recover_stale(s: Session, workspace_id: int | None = None) -> int:
-    """Mark generations whose runner stopped beating as interrupted (their finished posts are
-    kept; the rest can be retried)."""
-    limit = clock.now() - STALE_AFTER
-    q = select(Generation).where(col(Generation.status).in_(("running", "queued")))
-    if workspace_id is not None:
-        q = q.where(Generation.workspace_id == workspace_id)
-    n = 0
-    for gen in s.exec(q).all():
-        if gen.id in _runs and not _runs[gen.id].finished:
-            continue
-        beat = gen.heartbeat_at or gen.created_at
-        if beat >= limit:
-            continue
-        for v in s.exec(select(Variant).where(Variant.generation_id == gen.id)).all():
-            if v.status in ("queued", "streaming"):
-                v.status = "failed"
-                v.error = "Interrupted: the server stopped while this was being written. Retry it."
-                s.add(v)
-        gen.status = "interrupted"
-        gen.error = "The server stopped while this generation ran. Finished posts are kept; retry the rest."
-        s.add(gen)
-        n += 1
-    return n
-
-
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -317,14 +318,14 @@ def _feedback_text(problems: list) -> str:
     return "Fix these problems of your previous answer:\n" + "\n".join(f"- {p.message}" for p in problems)
 
 
-async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, prog: RunProgress, kind: str) -> Outcome:
+async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, prog: RunProgress) -> Outcome:
     pp = prog.platforms[platform]
     pp.status = "streaming"
     pp.text = ""
     pp.error = ""
     pp.note = ""
     prog.touch()
-    out = Outcome(variant_id=variant_id, platform=platform, ok=False, revision_kind=kind)
+    out = Outcome(variant_id=variant_id, platform=platform, ok=False, revision_kind=job.kind)
     t0 = time.monotonic()
     feedback = job.feedback.get(variant_id)
     options = job.options
@@ -366,38 +367,23 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
             return out
         _add_usage(out.usage, result.usage)
         post = result.variant
-        problems = await asyncio.to_thread(platforms.validate, platform, post, settings)
+        if attempt == engine_passes:
+            break
+        problems = await cpu.run(cpu.validate, platform, post, settings, pids=job.pids)
         if not problems:
             break
-        if attempt < engine_passes:
-            feedback = (feedback + "\n\n" if feedback else "") + _feedback_text(problems)
-            pp.note = "Fixing: " + problems[0].message
-            prog.touch()
+        feedback = (feedback + "\n\n" if feedback else "") + _feedback_text(problems)
+        pp.note = "Fixing: " + problems[0].message
+        prog.touch()
     assert post is not None
-    facts = await job.facts if job.facts is not None else None
-    finished = await asyncio.to_thread(_finish_post, platform, post, settings, job, facts)
+    finished = await cpu.run(
+        cpu.finish_post, platform, post, settings, job.source.text, job.options_dict, pids=job.pids
+    )
     out.ok, out.post, out.problems, out.flags, out.repaired = finished
     if not out.ok:
         out.error = "This post could not be made to fit the platform's rules. Retry it."
     out.total_ms = int((time.monotonic() - t0) * 1000)
     return out
-
-
-def _finish_post(
-    platform: str, post: Post, settings: dict, job: Job, facts: faithfulness.SourceFacts | None
-) -> tuple[bool, Post | None, list[dict], list[dict], bool]:
-    """Validate, repair, check and advise, in a worker thread (a long source must not stall
-    the event loop): (ok, the post, tips, faithfulness flags, repaired)."""
-    repaired = False
-    if platforms.validate(platform, post, settings):
-        post = platforms.repair(platform, post, settings)
-        repaired = True
-    remaining, flags = service.check_post(post, facts or job.source.text, job.options_dict)
-    advice = platforms.advise(platform, post, settings)
-    if remaining:  # repair must always produce a valid variant; report rather than show it broken
-        log.error("repair left problems on %s: %s", platform, [p.code for p in remaining])
-        return False, None, service.problems_as_dicts(advice, "tip"), flags, repaired
-    return True, post, service.problems_as_dicts(advice, "tip"), flags, repaired
 
 
 def _add_usage(total: Usage, more: Usage) -> None:
@@ -408,6 +394,109 @@ def _add_usage(total: Usage, more: Usage) -> None:
     total.cost_usd += more.cost_usd
 
 
+def queued_progress(generation_id: int, platforms: list[str]) -> RunProgress:
+    """The progress a run starts from: every platform queued (published when work is queued,
+    so a page that follows it never reads an earlier run's end)."""
+    prog = RunProgress(generation_id, {p: PlatformProgress(p) for p in platforms})
+    prog.touch()
+    return prog
+
+
+class LostLease(Exception):
+    """Another worker took the task over (this one was too slow to renew its lease)."""
+
+
+async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) -> str | None:
+    """Do the work of a task ``owner`` has taken. Returns the generation's final status
+    (None when there was nothing to do, or the task was taken over)."""
+    lease = get_settings().task_lease_seconds
+    job = await db.run(_claim, task_id, owner)
+    if job is None:
+        return None
+    bus = progress.bus()
+    prog = queued_progress(job.generation_id, [p for _, p in job.stored + job.todo])
+    for _, pid in job.stored:
+        prog.platforms[pid].status = "done"
+    if job.resumed:
+        prog.note = RESUMED
+    await bus.publish(prog)
+    if job.kind == "regenerate":
+        job.takes, job.previous = await db.run(_takes, [vid for vid, _ in job.todo])
+    if engine is None:
+        try:
+            engine = engines.get_engine()
+        except ValueError as e:  # e.g. a Claude base URL content may not be sent to (AI-1)
+            log.error("no engine: %s", e)
+            status = await db.run(_finish, job, "The AI engine is misconfigured, so nothing was sent. An admin must fix its settings.")
+            prog.finished = True
+            prog.touch()
+            await bus.publish(prog)
+            return status
+    if engine.name != "offline":
+        # the document, parsed once in a CPU process, for every prompt of this generation
+        job.source.__dict__["document"] = await cpu.run(cpu.parse, job.source.title, job.source.text, pids=job.pids)
+
+    store_lock = asyncio.Lock()  # _store updates the generation's totals: one at a time
+
+    async def one(variant_id: int, platform: str) -> None:
+        out = await _platform(engine, job, variant_id, platform, prog)
+        async with store_lock:
+            if not await db.run(_store, job, out, getattr(engine, "model", "")):
+                raise LostLease
+        pp = prog.platforms[platform]
+        pp.status = "done" if out.ok else "failed"
+        pp.error = out.error
+        pp.note = ""
+        prog.touch()
+
+    async def keep_lease() -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            if not await db.run(_renew, job, lease):
+                raise LostLease
+
+    async def publish() -> None:
+        sent = prog.version
+        while True:
+            await asyncio.sleep(PUBLISH_EVERY)
+            if prog.version != sent:
+                sent = prog.version
+                await bus.publish(prog)
+
+    crashed = ""
+    token = cpu.PIDS.set(job.pids)
+    helpers = [asyncio.create_task(keep_lease()), asyncio.create_task(publish())]
+    work = asyncio.gather(*(one(vid, pid) for vid, pid in job.todo))
+    work.add_done_callback(lambda f: f.cancelled() or f.exception())  # read here or below, never lost
+    try:
+        done, _ = await asyncio.wait([work, helpers[0]], return_when=asyncio.FIRST_COMPLETED)
+        if helpers[0] in done or isinstance(work.exception() if work.done() else None, LostLease):
+            raise LostLease
+        work.result()
+    except LostLease:
+        log.warning("generation %s: task %s was taken over; this worker stops writing it", job.generation_id, task_id)
+        work.cancel()
+        return None
+    except Exception:
+        log.exception("generation %s crashed", job.generation_id)
+        crashed = "Something went wrong while generating. Finished posts are kept; retry the rest."
+    finally:  # also when this worker is cancelled (stopping): nothing of the run goes on
+        cpu.PIDS.reset(token)
+        work.cancel()
+        for h in helpers:
+            h.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.gather(*helpers, return_exceptions=True)
+    status = await db.run(_finish, job, crashed)
+    if status is None:
+        return None
+    prog.finished = True
+    prog.note = ""
+    prog.touch()
+    await bus.publish(prog)
+    return status
+
+
 async def run(
     generation_id: int,
     *,
@@ -415,85 +504,24 @@ async def run(
     variant_ids: list[int] | None = None,
     feedback: dict[int, str] | None = None,
     kind: str = "generated",
-) -> str:
-    """Generate (or regenerate) the variants of a generation. Returns its final status."""
-    job = await db.run(_claim, generation_id, variant_ids)
-    if job is None:
-        return "failed"
-    job.feedback = dict(feedback or {})
-    if kind == "regenerate":
-        job.takes, job.previous = await db.run(_takes, [vid for vid, _ in job.todo])
-    # the document, and what the faithfulness check needs of it: worked out once, off the
-    # loop; the facts while the first answers stream (they are needed only at the end)
-    await asyncio.to_thread(_parse, job.source)
-    job.facts = asyncio.ensure_future(asyncio.to_thread(faithfulness.analyze_source, job.source.text))
-    if engine is None:
-        try:
-            engine = engines.get_engine()
-        except ValueError as e:  # e.g. a Claude base URL content may not be sent to (AI-1)
-            log.error("no engine: %s", e)
-            await db.run(_finish, job, "The AI engine is misconfigured, so nothing was sent. An admin must fix its settings.")
-            return "failed"
-    prog = _runs.get(generation_id)
-    if prog is None or prog.finished:
-        prog = RunProgress(generation_id, {})
-        _runs[generation_id] = prog
-    for _, pid in job.todo:
-        prog.platforms[pid] = PlatformProgress(pid)
-    prog.finished = False
-    prog.touch()
+) -> str | None:
+    """Queue a task for ``generation_id`` and do it here, now, as a worker would (scripts,
+    benchmarks and tests; the app queues and lets its workers take it)."""
 
-    store_lock = asyncio.Lock()  # _store updates the generation's totals: one at a time
+    def enqueue(s: Session) -> int:
+        gen = s.get(Generation, generation_id)
+        if gen is None:
+            raise service.NotFound("generation")
+        return queue.enqueue(s, gen.id, gen.workspace_id, kind=kind, variant_ids=variant_ids, feedback=feedback).id
 
-    async def one(variant_id: int, platform: str) -> None:
-        out = await _platform(engine, job, variant_id, platform, prog, kind)
-        async with store_lock:
-            await db.run(_store, job, out, getattr(engine, "model", ""))
-        pp = prog.platforms[platform]
-        pp.status = "done" if out.ok else "failed"
-        pp.error = out.error
-        pp.note = ""
-        prog.touch()
-
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await db.run(_heartbeat, generation_id)
-
-    beater = asyncio.create_task(beat())
-    crashed = ""
-    try:
-        await asyncio.gather(*(one(vid, pid) for vid, pid in job.todo))
-    except Exception:
-        log.exception("generation %s crashed", generation_id)
-        crashed = "Something went wrong while generating. Finished posts are kept; retry the rest."
-    finally:
-        beater.cancel()
-    status = await db.run(_finish, job, crashed)
-    prog.finished = True
-    prog.touch()
-    _forget_later(generation_id)
+    task_id = await db.run(enqueue)
+    owner = worker_id()
+    taken = await asyncio.to_thread(
+        db.in_session, lambda s: queue.take(s, task_id, owner, get_settings().task_lease_seconds)
+    )
+    if not taken:
+        return None
+    status = await run_task(task_id, owner, engine=engine)
+    if status is None:  # nothing ran: the generation says why
+        status = await db.run(lambda s: s.get(Generation, generation_id).status)
     return status
-
-
-def _forget_later(generation_id: int, after: float = 300.0) -> None:
-    """Drop a finished run's progress after a while (unless it was started again)."""
-
-    def forget() -> None:
-        prog = _runs.get(generation_id)
-        if prog is not None and prog.finished:
-            del _runs[generation_id]
-
-    asyncio.get_running_loop().call_later(after, forget)
-
-
-def launch(generation_id: int, **kwargs) -> asyncio.Task:
-    """Start ``run`` as an app-level task: it outlives the page (and event) that started it."""
-    if is_running_here(generation_id):
-        raise service.ComposeError("This generation is already running.")
-    # register progress now, so a watcher started right after this sees the run
-    _runs[generation_id] = RunProgress(generation_id, {})
-    task = asyncio.create_task(run(generation_id, **kwargs), name=f"generation-{generation_id}")
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return task

@@ -171,8 +171,9 @@ def options_from_dict(d: dict) -> Options:
     )
 
 
-def check_request(req: ComposeRequest) -> tuple[str, str, list[str]]:
-    """(title, clean text, platform ids) or ComposeError."""
+def check_request(req: ComposeRequest, described: tuple[str, int] | None = None) -> tuple[str, str, list[str]]:
+    """(title, clean text, platform ids) or ComposeError. ``described``: the text's own title
+    and word count, worked out already (``cpu.describe_request``)."""
     cfg = get_settings()
     try:
         text = sources.validate_text(req.text, max_chars=cfg.source_max_chars)
@@ -191,16 +192,17 @@ def check_request(req: ComposeRequest) -> tuple[str, str, list[str]]:
             raise ComposeError(f"Keep the {name.replace('_', ' ')} under {limit} characters.", name)
     if req.link and not regex.match(r"^https?://[^\s]+$", req.link.strip()):
         raise ComposeError("The link back must start with http:// or https://.", "link")
-    title = _clean_line(req.title, TITLE_MAX) or default_title(text)
+    title = _clean_line(req.title, TITLE_MAX) or (described[0] if described else default_title(text))
     return title, text, chosen
 
 
 def start_generation(
-    s: Session, actor: Actor, req: ComposeRequest, *, engine: str, model: str
+    s: Session, actor: Actor, req: ComposeRequest, *, engine: str, model: str,
+    described: tuple[str, int] | None = None,
 ) -> Generation:
     """Store the source and a queued generation with one queued variant per platform.
     Refuses when processing is restricted or the month's limit is reached."""
-    title, text, chosen = check_request(req)
+    title, text, chosen = check_request(req, described)
     if processing_restricted(s, actor):
         raise ComposeError(
             "You asked us to restrict processing of your content, so OmniPostr will not send it to "
@@ -228,7 +230,7 @@ def start_generation(
         kind=req.kind if req.kind in ("paste", "file", "url") else "paste",
         filename=req.filename[:255],
         url=req.url[:2000],
-        words=sources.count_words(text),
+        words=described[1] if described else sources.count_words(text),
         chars=len(text),
     )
     s.add(src)

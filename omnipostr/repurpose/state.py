@@ -1,8 +1,8 @@
 """State of the composer and of every page that shows platform cards.
 
 Thin: starting, relaunching and following a generation are ``generations``' flows (which own
-the rules); the work runs as an app-level task (``runner``), so a reload or a closed tab
-loses nothing. Every handler is an ``accounts.guard`` event: those that touch data get the
+the rules); the work is queued for a generation worker, so a reload or a closed tab loses
+nothing, and its progress reaches this page from whichever process writes it. Every handler is an ``accounts.guard`` event: those that touch data get the
 signed-in member and call services that filter by the member's workspace; ``watch`` asks
 again at every push and clears the page when the member may no longer see it.
 """
@@ -20,7 +20,7 @@ from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.service import Actor
 from omnipostr.accounts.state import SessionState
 from omnipostr.library import service as library
-from omnipostr.repurpose import cards, generations, platforms, runner, service
+from omnipostr.repurpose import cards, generations, platforms, progress, service
 from omnipostr.repurpose.cards import Card, Meter
 from omnipostr.repurpose.service import ComposeError, NotFound
 from omnipostr.settings import get_settings
@@ -40,6 +40,7 @@ class CardsState(SessionState):
     generation_id: int = 0
     gen_status: str = ""
     gen_error: str = ""
+    run_note: str = ""  # about the run while it goes, e.g. that it resumed after a worker stopped
     gen_title: str = ""
     editing: int = 0
     draft_posts: list[Meter] = []
@@ -55,6 +56,7 @@ class CardsState(SessionState):
         self.generation_id = 0
         self.gen_status = ""
         self.gen_error = ""
+        self.run_note = ""
         self.gen_title = ""
         self.editing = 0
         self.draft_posts = []
@@ -65,8 +67,7 @@ class CardsState(SessionState):
 
     async def _load_generation(self, actor, generation_id: int) -> library.GenerationView | None:
         """Fill the cards from the database; None when the generation is not the actor's.
-        A run live in this process has its progress applied (start ``watch`` for more)."""
-        await db.run(runner.recover_stale, actor.workspace_id)
+        A live run has its progress applied (start ``watch`` for more)."""
         try:
             view = await db.run(library.get_generation, actor, generation_id)
         except NotFound:
@@ -80,8 +81,8 @@ class CardsState(SessionState):
         self._settings = dict(gen.options.get("platform_settings") or {})
         self.cards = [self._card(v) for v in view.variants]
         self.editing = 0
-        if runner.is_running_here(gen.id):
-            self._apply_progress(runner.progress(gen.id), {})
+        if gen.status in ("queued", "running"):
+            self._apply_progress(await generations.live(gen.id), {})
         return view
 
     def _card(self, v: library.VariantView) -> Card:
@@ -90,9 +91,10 @@ class CardsState(SessionState):
             error=v.error, repaired=v.repaired, edited=v.edited, settings=self._settings,
         )
 
-    def _apply_progress(self, prog: runner.RunProgress | None, finished: dict[str, Card]) -> None:
+    def _apply_progress(self, prog: progress.RunProgress | None, finished: dict[str, Card]) -> None:
         if prog is None:
             return
+        self.run_note = "" if prog.finished else prog.note
         out = []
         for card in self.cards:
             pp = prog.platforms.get(card.platform)
@@ -133,6 +135,7 @@ class CardsState(SessionState):
                     if isinstance(update, generations.Final):
                         self.gen_status = update.status
                         self.gen_error = update.error
+                        self.run_note = ""
                         order = {c.platform: i for i, c in enumerate(self.cards)}
                         final = sorted(update.views, key=lambda v: order.get(v.platform, 99))
                         self.cards = [self._card(v) for v in final] if final else self.cards
@@ -391,7 +394,7 @@ class ComposerState(CardsState):
             self._seed(self.text, self.title)
         gid = int(g) if (g := params.get("g", "")).isdigit() else self.generation_id
         # with no id in the address, the same tab shows its last run if it is still this workspace's
-        if gid and await self._load_generation(actor, gid) and runner.is_running_here(gid):
+        if gid and await self._load_generation(actor, gid) and self.gen_status in ("queued", "running"):
             return ComposerState.watch
         return None
 

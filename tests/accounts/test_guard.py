@@ -27,8 +27,9 @@ from omnipostr import db
 from omnipostr.accounts import service as accounts
 from omnipostr.accounts.guard import MEMBER, PUBLIC, TAB, kind_of
 from omnipostr.library import service as library
-from omnipostr.repurpose import runner, service
+from omnipostr.repurpose import progress, queue, runner, service
 from omnipostr.repurpose.engines.offline import OfflineEngine
+from omnipostr.repurpose.models import Generation
 from tests.accounts.helpers import PASSWORD, sign_up
 from tests.repurpose.helpers import ARTICLE, request, start
 from tests.state_harness import app_states, call, handlers, substate, tab
@@ -91,9 +92,15 @@ async def _world() -> World:
     # stranger: signed in, in a workspace of their own
     x = sign_up(email="xan@example.com", name="Xan", team="Xan's own")
     xan_token = _session(x.id)
-    # the victim's generation is also live in this process, streaming a post
-    prog = runner.RunProgress(gen.id, {"x": runner.PlatformProgress("x", status="streaming", text=f"Live {MARK} text")})
-    runner._runs[gen.id] = prog
+    # the victim's generation is also live, streaming a post
+    with db.session() as s:
+        live = s.get(Generation, gen.id)
+        live.status = "running"
+        s.add(live)
+        queue.enqueue(s, gen.id, live.workspace_id)
+    prog = progress.RunProgress(gen.id, {"x": progress.PlatformProgress("x", status="streaming", text=f"Live {MARK} text")})
+    prog.touch()
+    await progress.bus().publish(prog)
     return World(
         victim=victim, workspace_id=victim.workspace_id, generation_id=gen.id, variant_ids=variant_ids,
         voice_id=voice.id, invite_id=inv.id, member_ids=[v.id, m.id, r.id],
@@ -273,7 +280,6 @@ async def test_signed_out_revoked_removed_and_foreign_members_get_nothing_and_ch
                         before = after
     finally:
         event.remove(db.engine(), "before_cursor_execute", counter)
-        runner._runs.pop(w.generation_id, None)
     assert calls > 4 * 60
     assert failures == []
 
@@ -289,7 +295,6 @@ async def test_the_victim_still_sees_their_own_work_through_the_same_handlers():
     await call(state, GenerationState.event_handlers["load"])
     assert MARK in json.dumps(root.dict(), default=str)
     assert state.generation_id == w.generation_id and len(state.cards) == len(w.variant_ids)
-    runner._runs.pop(w.generation_id, None)
 
 
 async def test_a_page_following_a_run_is_cleared_when_its_session_is_revoked():
@@ -301,7 +306,7 @@ async def test_a_page_following_a_run_is_cleared_when_its_session_is_revoked():
     state = substate(root, ComposerState)
     await call(state, ComposerState.event_handlers["load"])
     assert state.generation_id == w.generation_id
-    prog = runner._runs[w.generation_id]
+    prog = await progress.bus().get(w.generation_id)
 
     async def revoke_soon():
         await asyncio.sleep(0.3)
@@ -310,6 +315,7 @@ async def test_a_page_following_a_run_is_cleared_when_its_session_is_revoked():
             accounts.revoke_session(s, res.user.id, res.session.id)
         prog.platforms["x"].text += " more"
         prog.touch()
+        await progress.bus().publish(prog)
 
     revoker = asyncio.create_task(revoke_soon())
     from omnipostr.repurpose.state import CardsState
@@ -318,4 +324,3 @@ async def test_a_page_following_a_run_is_cleared_when_its_session_is_revoked():
     await revoker
     assert state.cards == [] and state.generation_id == 0
     assert MARK not in json.dumps(root.dict(), default=str)
-    runner._runs.pop(w.generation_id, None)

@@ -58,8 +58,8 @@ class LiveApp:
             page.get_by_role("link", name="check again").click()
 
 
-def start_app(extra_env: dict[str, str], tmp: Path) -> LiveApp:
-    port = free_port()
+def start_app(extra_env: dict[str, str], tmp: Path, port: int | None = None) -> LiveApp:
+    port = port or free_port()
     url = f"http://localhost:{port}"
     venv_bin = Path(sys.executable).parent
     env = {

@@ -3,16 +3,25 @@ generated in parallel, validated and stored; failures, retries and interruptions
 
 from __future__ import annotations
 
+import asyncio
+import os
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from omnipostr import clock, db
 from omnipostr.library import service as library
-from omnipostr.repurpose import platforms, runner
+from omnipostr.repurpose import cpu, platforms, progress, queue, runner, worker
 from omnipostr.repurpose.engines.offline import OfflineEngine
-from omnipostr.repurpose.models import Generation, Source, Variant, VariantRevision
+from omnipostr.repurpose.models import (
+    Generation,
+    GenerationTask,
+    MonthlyUsage,
+    Source,
+    Variant,
+    VariantRevision,
+)
 from omnipostr.usage.models import UsageEvent
 from tests.repurpose.helpers import member, request, start
 
@@ -58,16 +67,29 @@ async def test_a_finished_generation_records_usage():
     assert "generation.created" in kinds and "generation.finished" in kinds
 
 
-async def test_progress_is_visible_while_running_and_after():
+async def test_progress_is_published_while_running_and_after():
     ada = member()
     gen = start(ada, request(platforms=["x", "linkedin"]))
-    task = runner.launch(gen.id, engine=OfflineEngine())
-    prog = runner.progress(gen.id)
-    assert prog is not None and runner.is_running_here(gen.id)
-    await task
-    assert prog.finished and not runner.is_running_here(gen.id)
-    assert {p.status for p in prog.platforms.values()} == {"done"}
-    assert all(p.text for p in prog.platforms.values())  # the text streamed in
+    bus = progress.bus()
+    seen: list[progress.RunProgress] = []
+
+    async def follow():
+        version = -1
+        while True:
+            prog = await bus.wait(gen.id, version, 1.0)
+            if prog is not None and prog.version != version:
+                version = prog.version
+                seen.append(progress.RunProgress.from_bytes(prog.to_bytes()))
+                if prog.finished:
+                    return
+
+    follower = asyncio.create_task(follow())
+    await runner.run(gen.id, engine=OfflineEngine(delay=0.02, chunk_chars=8))
+    await asyncio.wait_for(follower, 5)
+    assert not seen[0].finished and seen[-1].finished
+    assert any(p.status == "streaming" and p.text for s in seen for p in s.platforms.values())
+    assert {p.status for p in seen[-1].platforms.values()} == {"done"}
+    assert all(p.text for p in seen[-1].platforms.values())  # the text streamed in
 
 
 async def test_regenerating_one_platform_keeps_the_others_and_adds_a_revision():
@@ -101,28 +123,116 @@ async def test_a_deleted_original_cannot_be_generated_again_and_says_so():
     assert all(v.status == "done" for v in variants(gen.id))  # the posts are kept
 
 
-async def test_a_run_whose_process_died_is_marked_interrupted_and_can_be_retried():
+class HangsOn(OfflineEngine):
+    """The offline engine, except that one platform never finishes (its worker will die)."""
+
+    def __init__(self, platform: str) -> None:
+        super().__init__()
+        self.platform = platform
+
+    async def stream(self, source, platform, options, *, feedback=None):
+        if platform == self.platform:
+            await asyncio.Event().wait()
+        async for ev in super().stream(source, platform, options, feedback=feedback):
+            yield ev
+
+
+def task_of(gen_id: int) -> GenerationTask:
+    with db.session() as s:
+        return s.exec(select(GenerationTask).where(GenerationTask.generation_id == gen_id)).one()
+
+
+def revisions(gen_id: int) -> list[VariantRevision]:
+    ids = [v.id for v in variants(gen_id)]
+    with db.session() as s:
+        return list(s.exec(select(VariantRevision).where(col(VariantRevision.variant_id).in_(ids))).all())
+
+
+async def test_a_task_whose_worker_died_is_taken_over_and_every_platform_is_written_once():
+    ada = member()
+    gen = start(ada, request(platforms=["x", "bluesky", "linkedin"]))
+    lease = 10.0
+    with db.session() as s:
+        task_id = queue.enqueue(s, gen.id, gen.workspace_id).id
+    assert await asyncio.to_thread(queue.claim, db.session, "worker-a", lease) == task_id
+    dying = asyncio.create_task(runner.run_task(task_id, "worker-a", engine=HangsOn("bluesky")))
+    for _ in range(200):  # until worker A has stored what it could
+        await asyncio.sleep(0.05)
+        if len(task_of(gen.id).stored) == 2:
+            break
+    assert len(task_of(gen.id).stored) == 2
+    dying.cancel()  # worker A dies: no clean stop, its lease stays until it runs out
+    await asyncio.gather(dying, return_exceptions=True)
+    assert generation(gen.id).status == "running"
+    assert await asyncio.to_thread(queue.claim, db.session, "worker-b", lease) is None  # A's lease holds
+
+    clock.advance(timedelta(seconds=lease + 1))
+    assert await asyncio.to_thread(queue.claim, db.session, "worker-b", lease) == task_id
+    assert await runner.run_task(task_id, "worker-b", engine=OfflineEngine()) == "done"
+
+    task = task_of(gen.id)
+    assert task.status == "done" and task.claims == 2 and sorted(task.stored) == sorted(v.id for v in variants(gen.id))
+    assert {v.status for v in variants(gen.id)} == {"done"}
+    assert sorted(r.kind for r in revisions(gen.id)) == ["generated"] * 3  # no post written twice
+    with db.session() as s:
+        assert s.exec(select(MonthlyUsage)).one().generations == 1  # counted once
+        kinds = [e.kind for e in s.exec(select(UsageEvent).where(UsageEvent.user_id == ada.user_id)).all()]
+    assert kinds.count("generation.finished") == 1
+    hits = db.in_session(library.list_generations, ada, query=variants(gen.id)[0].title.split()[0])
+    assert [g.id for g in hits.items] == [gen.id]  # in search as soon as it is done
+
+
+async def test_a_worker_that_lost_its_lease_stores_nothing():
+    ada = member()
+    gen = start(ada, request(platforms=["x"]))
+    with db.session() as s:
+        task_id = queue.enqueue(s, gen.id, gen.workspace_id).id
+    assert await asyncio.to_thread(queue.claim, db.session, "worker-a", 10) == task_id
+    job = db.in_session(runner._claim, task_id, "worker-a")
+    clock.advance(timedelta(seconds=11))
+    assert await asyncio.to_thread(queue.claim, db.session, "worker-b", 10) == task_id
+    out = runner.Outcome(variant_id=job.todo[0][0], platform="x", ok=False, error="late")
+    assert db.in_session(runner._store, job, out, "") is False
+    assert db.in_session(runner._finish, job) is None
+    assert not db.in_session(runner._renew, job, 10)
+    assert variants(gen.id)[0].error == "" and task_of(gen.id).owner == "worker-b"
+
+
+async def test_a_task_that_keeps_killing_its_workers_stops_and_says_so():
     ada = member()
     gen = start(ada, request(platforms=["x", "bluesky"]))
-    with db.session() as s:  # as a crashed process leaves it
-        g = s.get(Generation, gen.id)
-        g.status = "running"
-        g.heartbeat_at = clock.now()
-        s.add(g)
-    clock.advance(runner.STALE_AFTER + timedelta(seconds=1))
-    assert db.in_session(runner.recover_stale, None) == 1
-    g = generation(gen.id)
-    assert g.status == "interrupted" and "retry" in g.error.lower()
-    assert {v.status for v in variants(gen.id)} == {"failed"}
-    assert await runner.run(gen.id, engine=OfflineEngine()) == "done"
-
-
-def test_a_fresh_run_is_not_taken_for_a_dead_one():
-    ada = member()
-    gen = start(ada)
     with db.session() as s:
-        g = s.get(Generation, gen.id)
-        g.status = "running"
-        g.heartbeat_at = clock.now()
-        s.add(g)
-    assert db.in_session(runner.recover_stale, None) == 0
+        task = queue.enqueue(s, gen.id, gen.workspace_id)
+        task.claims = queue.MAX_CLAIMS
+        s.add(task)
+        task_id = task.id
+    assert await asyncio.to_thread(queue.claim, db.session, "worker-z", 10) == task_id
+    assert await runner.run_task(task_id, "worker-z", engine=OfflineEngine()) is None
+    g = generation(gen.id)
+    assert g.status == "failed" and "stopped its workers" in g.error
+    assert task_of(gen.id).status == "done" and {v.status for v in variants(gen.id)} == {"failed"}
+    assert await runner.run(gen.id, engine=OfflineEngine()) == "done"  # Retry works
+
+
+async def test_the_worker_takes_queued_work_and_its_cpu_work_runs_in_other_processes():
+    ada = member()
+    gen = start(ada, request(platforms=["x", "newsletter", "tiktok"]))
+    cpu.configure(1)
+    try:
+        w = worker.Worker(concurrency=2)
+        serving = asyncio.create_task(w.serve())
+        with db.session() as s:
+            queue.enqueue(s, gen.id, gen.workspace_id)
+        await progress.bus().notify_work()
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            if generation(gen.id).status == "done":
+                break
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        await w.stop()
+    finally:
+        cpu.configure(0)
+    assert generation(gen.id).status == "done"
+    task = task_of(gen.id)
+    assert task.owner == w.owner and task.cpu_pids and os.getpid() not in task.cpu_pids

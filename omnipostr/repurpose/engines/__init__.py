@@ -57,7 +57,7 @@ def get_engine(settings: Settings | None = None) -> Engine:
         if engine is None:
             from omnipostr.repurpose.engines.offline import OfflineEngine
 
-            engine = _engines[("offline",)] = OfflineEngine()
+            engine = _engines[("offline",)] = OfflineEngine(delay=settings.offline_stream_delay)
         return engine
 
 

@@ -444,7 +444,9 @@ class OfflineEngine:
         feedback: str | None = None,
     ) -> AsyncIterator[Event]:
         try:
-            variant = await asyncio.to_thread(build_variant, source, platform, options)
+            from omnipostr.repurpose import cpu  # the pool's functions import this module
+
+            variant = await cpu.run(cpu.offline_variant, source.title, source.text, platform, options)
         except pf.UnknownPlatform:
             yield Failed(reason=f"There is no platform called “{platform}”.", retryable=False)
             return

@@ -1,0 +1,194 @@
+"""The CPU work of a generation, in processes of its own.
+
+Parsing the source, the offline writer, validation and repair, and the faithfulness check
+burn CPU; run in the process that serves pages, they would slow every other user's clicks
+(Python runs one thread at a time). ``run`` sends them to a pool of worker processes when one
+is configured (``configure``: the embedded default starts one process per core), else to a
+thread (a dedicated generation worker process, which serves no page).
+
+The functions below run in the pool. Each process remembers the last few sources it saw
+(parsed, with their analysis and the facts the faithfulness check needs), so the platforms
+of one generation share that work. Every call answers with the process id it ran in, which
+``run`` adds to ``pids``: a generation records where its CPU work ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import hashlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+log = logging.getLogger("omnipostr.repurpose")
+
+T = TypeVar("T")
+
+PIDS: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("omnipostr_cpu_pids", default=None)
+"""Where the work of the current run went (``run`` adds to it when no ``pids`` is given)."""
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+
+def configure(processes: int) -> None:
+    """Use ``processes`` worker processes from now on (0: threads of this process)."""
+    global _pool, _pool_size
+    with _lock:
+        if _pool is not None and _pool_size == processes:
+            return
+        old, _pool, _pool_size = _pool, None, 0
+        if processes > 0:
+            # spawned, not forked: this process runs threads and an event loop
+            _pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+            _pool_size = processes
+    if old is not None:
+        old.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown() -> None:
+    configure(0)
+
+
+def pooled() -> bool:
+    return _pool is not None
+
+
+async def warm() -> None:
+    """Start every pool process now, so the first generation does not wait for them."""
+    if _pool is not None:
+        await asyncio.gather(*(run(os.getpid) for _ in range(_pool_size)))
+
+
+def _call(fn: Callable[..., T], args: tuple) -> tuple[int, T]:
+    return os.getpid(), fn(*args)
+
+
+async def run(fn: Callable[..., T], *args: Any, pids: set[int] | None = None) -> T:
+    """``fn(*args)`` in the pool (or a thread); its process id goes into ``pids``."""
+    loop = asyncio.get_running_loop()
+    pool = _pool
+    if pool is None:
+        pid, result = await asyncio.to_thread(_call, fn, args)
+    else:
+        try:
+            pid, result = await loop.run_in_executor(pool, functools.partial(_call, fn, args))
+        except RuntimeError as e:  # the pool was shut down or broke (a process was killed)
+            if "shutdown" not in str(e) and "broken" not in str(e).lower():
+                raise
+            log.warning("CPU pool unavailable (%s); starting it again", e)
+            configure(0)
+            configure(_default_size())
+            pid, result = await loop.run_in_executor(_pool, functools.partial(_call, fn, args))
+    if pids is None:
+        pids = PIDS.get()
+    if pids is not None:
+        pids.add(pid)
+    return result
+
+
+def _default_size() -> int:
+    from omnipostr.settings import get_settings
+
+    return processes_for(get_settings().cpu_processes)
+
+
+def processes_for(setting: int) -> int:
+    """The pool size a setting asks for: -1 one per core, 0 none (threads)."""
+    return max(1, os.cpu_count() or 1) if setting < 0 else setting
+
+
+# --- run in the pool ---------------------------------------------------------------------------
+
+_sources: OrderedDict[str, Any] = OrderedDict()
+_facts: OrderedDict[str, Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _remember(cache: OrderedDict, key: str, make: Callable[[], T]) -> T:
+    with _cache_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = make()
+    with _cache_lock:
+        cache[key] = value
+        while len(cache) > 8:
+            cache.popitem(last=False)
+    return value
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def source(title: str, text: str):
+    """The engine's source for (title, text), parsed once per process."""
+    from omnipostr.repurpose.engines.base import Source
+
+    def make():
+        src = Source(title=title, text=text)
+        _ = src.document
+        return src
+
+    return _remember(_sources, _key(title, text), make)
+
+
+def facts(text: str):
+    from omnipostr.repurpose import faithfulness
+
+    return _remember(_facts, _key(text), lambda: faithfulness.analyze_source(text))
+
+
+def describe_request(text: str, max_chars: int) -> tuple[str, int] | None:
+    """A pasted text's own title (or its first sentence) and its word count, as the text
+    will be stored; None when the text is refused (the caller says why)."""
+    from omnipostr import sources
+    from omnipostr.repurpose import service
+
+    try:
+        clean = sources.validate_text(text, max_chars=max_chars)
+    except sources.ExtractError:
+        return None
+    return service.default_title(clean), sources.count_words(clean)
+
+
+def parse(title: str, text: str):
+    """The parsed document (for the Claude engine's prompt, built where the request is sent)."""
+    return source(title, text).document
+
+
+def offline_variant(title: str, text: str, platform: str, options):
+    from omnipostr.repurpose.engines.offline import build_variant
+
+    return build_variant(source(title, text), platform, options)
+
+
+def validate(platform: str, post, settings: dict):
+    from omnipostr.repurpose import platforms
+
+    return platforms.validate(platform, post, settings)
+
+
+def finish_post(platform: str, post, settings: dict, text: str, options: dict):
+    """Validate, repair, check and advise: (ok, the post, tips, faithfulness flags, repaired)."""
+    from omnipostr.repurpose import platforms, service
+
+    repaired = False
+    if platforms.validate(platform, post, settings):
+        post = platforms.repair(platform, post, settings)
+        repaired = True
+    remaining, flags = service.check_post(post, facts(text), options)
+    advice = platforms.advise(platform, post, settings)
+    if remaining:  # repair must always produce a valid variant; report rather than show it broken
+        log.error("repair left problems on %s: %s", platform, [p.code for p in remaining])
+        return False, None, service.problems_as_dicts(advice, "tip"), flags, repaired
+    return True, post, service.problems_as_dicts(advice, "tip"), flags, repaired
