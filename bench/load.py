@@ -52,6 +52,7 @@ COMPOSER = (
     ".omnipostr___repurpose___state____cards_state.omnipostr___repurpose___state____composer_state"
 )
 FINAL = {"done", "partial", "failed", "interrupted"}
+NAMESPACE = "/_event"  # the page's script connects to <origin>/_event: path and namespace
 CLICK_EVERY = 0.15
 
 
@@ -100,6 +101,7 @@ def start(shape: str, tmp: Path) -> Running:
         "OMNIPOSTR_ENV": "test",
         "OMNIPOSTR_JOBS_ENABLED": "false",
     }
+    (tmp / "data").mkdir(parents=True, exist_ok=True)
     if shape == "default":
         env["OMNIPOSTR_DATABASE_URL"] = f"sqlite:///{tmp / 'data' / 'omnipostr.db'}"
         os.environ.update(env)
@@ -210,19 +212,21 @@ class SimUser:
         self.status: str | None = None
         self.changed = asyncio.Event()
         self.sio = None
+        self.runs = 0
 
     async def connect(self) -> None:
         import socketio
 
         self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("event", self._on_event)
+        self.sio.on("event", self._on_event, namespace=NAMESPACE)
         boot = {"name": f"{STATE}.hydrate_and_load", "payload": {}, "router_data": _router()}
         ws_url = self.url.replace("http://", "ws://")
         await self.sio.connect(
-            f"{ws_url}?token={uuid.uuid4()}", socketio_path="/_event", transports=["websocket"],
+            f"{ws_url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=[NAMESPACE], transports=["websocket"],
             headers={"Cookie": f"omnipostr_session={self.token}", "Origin": self.url},
             auth={"event": boot}, wait_timeout=30,
         )
+        await self.emit(f"{COMPOSER}.select_all", {})  # all ten platforms
 
     async def _on_event(self, update: dict) -> None:
         status = _find(update.get("delta") or {}, "gen_status")
@@ -235,11 +239,15 @@ class SimUser:
             await self.emit(ev["name"], ev.get("payload") or {})
 
     async def emit(self, name: str, payload: dict) -> None:
-        await self.sio.emit("event", {"name": name, "payload": payload, "router_data": _router()})
+        await self.sio.emit("event", {"name": name, "payload": payload, "router_data": _router()}, namespace=NAMESPACE)
 
     async def generate(self, text: str, timeout: float = 180) -> bool:
+        """One generation, as a click on Generate starts it; True when it ends "done". Every
+        one has a title of its own, so no cache of an earlier source serves it."""
         self.status = None
-        await self.emit(f"{COMPOSER}.generate", {"text": text})
+        self.runs += 1
+        title = f"# Field notes {self.runs} from {uuid.uuid4().hex[:8]}\n\n"
+        await self.emit(f"{COMPOSER}.generate", {"text": title + text})
         deadline = time.monotonic() + timeout
         seen_running = False
         while time.monotonic() < deadline:
@@ -385,7 +393,7 @@ async def measure(shape: str, counts: list[int], seconds: float) -> None:
         after = run.rss()
         for s in sims:
             await s.close()
-        print(f"memory per connected user        {(after - before) / idle / 1e6:.2f} MB  ({idle} users on the composer)")
+        print(f"memory per connected user        {(after - before) / idle / 1e3:.0f} KB  ({idle} users on the composer)")
         print(json.dumps({"shape": shape}), file=sys.stderr)
     finally:
         stop(run)

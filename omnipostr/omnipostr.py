@@ -37,6 +37,7 @@ app = rx.App(
 )
 app.register_lifespan_task(job_runner.lifespan_task)
 app.register_lifespan_task(devmail.lifespan_task)
+app.register_lifespan_task(generation_worker.web_cpu_lifespan)
 app.register_lifespan_task(generation_worker.lifespan_task)
 
 landing.add_pages(app)

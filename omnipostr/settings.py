@@ -122,12 +122,12 @@ class Settings(BaseSettings):
 
     # --- generation work ----------------------------------------------------------------
     generation_worker: Literal["embedded", "off"] = "embedded"
-    """``embedded``: this app process also takes generation work from the queue (the default
-    of ``make run``). ``off``: only separate workers do (``python -m omnipostr.repurpose.worker``),
-    the production shape with several web processes."""
+    """``embedded``: the app process starts a generation worker process of its own (the default
+    of ``make run``). ``off``: only separate workers write generations
+    (``python -m omnipostr.repurpose.worker``), the production shape with several web processes."""
     cpu_processes: int = -1
-    """Processes for a generation's CPU work in an embedded worker: -1 one per core, 0 none
-    (threads of the web process: every generation then slows every page)."""
+    """Processes for the CPU work of the embedded worker: -1 one per core, 0 none (threads of
+    the worker process)."""
     generation_concurrency: int = 16
     """Generations one worker runs at once (their CPU work shares its processes)."""
     offline_stream_delay: float = 0.0

@@ -24,7 +24,7 @@ from omnipostr.settings import get_settings
 
 MISCONFIGURED = "The AI engine is misconfigured, so nothing can be sent to it. Ask an admin to check its settings."
 RESTRICTED = "Processing is restricted for your account, so nothing is sent to the AI."
-PUSH_INTERVAL = 0.1  # at most ten updates a second to a page
+PUSH_INTERVAL = 0.2  # at most five updates a second to a page
 
 
 @dataclass

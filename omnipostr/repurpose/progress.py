@@ -1,8 +1,10 @@
 """Live progress of generations, from the worker writing them to every page following them.
 
 A run's progress (each platform's status and the text streamed so far) is published by the
-worker and read by whichever process serves the page. One process (the embedded default)
-keeps it in memory; several share it through Redis (``OMNIPOSTR_REDIS_URL``): the latest
+worker and read by whichever process serves the page. The embedded default keeps it in the
+memory of the app process, and its worker process (a child of it) sends progress there over
+an authenticated local socket (``ParentLink``/``ChildBus``); several processes share it
+through Redis (``OMNIPOSTR_REDIS_URL``): the latest
 progress of each run in a key, sealed with the content key (it holds the posts being
 written) and expiring, and a notice on a channel at each change, so a page reloaded onto
 another process keeps streaming. The same bus wakes generation workers when work is queued.
@@ -79,12 +81,14 @@ class Bus(Protocol):
 
 
 class MemoryBus:
-    """One process: the progress objects themselves, and events to wake who waits."""
+    """One process: the progress objects themselves, and events to wake who waits. Notices
+    of work also go to the worker processes linked to it (``forward``)."""
 
     def __init__(self) -> None:
         self._runs: dict[int, tuple[RunProgress, float]] = {}
         self._changed: dict[int, asyncio.Event] = {}
         self._work = asyncio.Event()
+        self.forward: list = []  # callables that pass a notice of work on to a worker process
 
     def _forget_old(self) -> None:
         limit = time.monotonic() - KEEP_SECONDS
@@ -113,6 +117,137 @@ class MemoryBus:
 
     async def notify_work(self) -> None:
         self._work.set()
+        for send in list(self.forward):
+            with contextlib.suppress(Exception):
+                send()
+
+    async def wait_work(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._work.wait(), timeout)
+        self._work.clear()
+
+
+# --- the embedded worker process and its parent ------------------------------------------------
+
+LINK_ADDRESS = "OMNIPOSTR_WORKER_LINK"  # environment of the child: the socket's path
+LINK_KEY = "OMNIPOSTR_WORKER_LINK_KEY"  # and the key that authenticates it (hex)
+
+
+class ParentLink:
+    """In the app process: a local socket (in the data folder, 0600, authenticated with a
+    random key) on which its worker process publishes progress into this process's
+    ``MemoryBus``, and through which notices of work reach the worker."""
+
+    def __init__(self, bus: MemoryBus, folder) -> None:
+        import os
+        import secrets
+        from multiprocessing.connection import Listener
+
+        self.bus = bus
+        self.loop = asyncio.get_running_loop()
+        self.key = secrets.token_bytes(32)
+        self.address = str(folder / f"worker-{os.getpid()}.sock")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.address)
+        old = os.umask(0o177)
+        try:
+            self.listener = Listener(self.address, family="AF_UNIX", authkey=self.key)
+        finally:
+            os.umask(old)
+        self._closed = False
+        import threading
+
+        threading.Thread(target=self._accept, name="worker-link", daemon=True).start()
+
+    def env(self) -> dict[str, str]:
+        return {LINK_ADDRESS: self.address, LINK_KEY: self.key.hex()}
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._closed:
+            try:
+                conn = self.listener.accept()
+            except Exception:  # a client that failed the key, or the listener closed
+                if self._closed:
+                    return
+                continue
+            threading.Thread(target=self._read, args=(conn,), name="worker-link-reader", daemon=True).start()
+
+    def _read(self, conn) -> None:
+        import threading
+
+        lock = threading.Lock()
+
+        def send() -> None:
+            with lock:
+                conn.send(("work",))
+
+        self.bus.forward.append(send)
+        try:
+            while True:
+                msg = conn.recv()
+                if msg[0] == "progress":
+                    prog = RunProgress.from_bytes(msg[1])
+                    asyncio.run_coroutine_threadsafe(self.bus.publish(prog), self.loop)
+                elif msg[0] == "work":
+                    self.loop.call_soon_threadsafe(self.bus._work.set)
+        except (EOFError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(ValueError):
+                self.bus.forward.remove(send)
+            conn.close()
+
+    def close(self) -> None:
+        import os
+
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self.listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.address)
+
+
+class ChildBus:
+    """In the embedded worker process: progress goes to the app process over the link."""
+
+    def __init__(self, address: str, key: bytes) -> None:
+        import threading
+        from multiprocessing.connection import Client
+
+        self.conn = Client(address, family="AF_UNIX", authkey=key)
+        self.loop = asyncio.get_running_loop()
+        self._work = asyncio.Event()
+        self._runs: dict[int, RunProgress] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, name="worker-link-reader", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                if self.conn.recv()[0] == "work":
+                    self.loop.call_soon_threadsafe(self._work.set)
+        except (EOFError, OSError):
+            self.loop.call_soon_threadsafe(self._work.set)
+
+    def _send(self, msg: tuple) -> None:
+        with self._lock:
+            self.conn.send(msg)
+
+    async def publish(self, prog: RunProgress) -> None:
+        self._runs[prog.generation_id] = prog
+        self._send(("progress", prog.to_bytes()))
+
+    async def get(self, generation_id: int) -> RunProgress | None:
+        return self._runs.get(generation_id)
+
+    async def wait(self, generation_id: int, since_version: int, timeout: float) -> RunProgress | None:
+        await asyncio.sleep(timeout)  # pages are not followed from a worker process
+        return await self.get(generation_id)
+
+    async def notify_work(self) -> None:
+        self._send(("work",))
 
     async def wait_work(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -198,12 +333,20 @@ _buses: dict[int, Bus] = {}
 
 
 def bus() -> Bus:
-    """This event loop's bus: Redis when configured, else memory."""
+    """This event loop's bus: Redis when configured; in an embedded worker process, the link
+    to its app process; else memory."""
+    import os
+
     loop = asyncio.get_running_loop()
     b = _buses.get(id(loop))
     if b is None:
         url = get_settings().redis_url
-        b = RedisBus(url) if url else MemoryBus()
+        if url:
+            b = RedisBus(url)
+        elif os.environ.get(LINK_ADDRESS):
+            b = ChildBus(os.environ[LINK_ADDRESS], bytes.fromhex(os.environ.get(LINK_KEY, "")))
+        else:
+            b = MemoryBus()
         _buses.clear()  # one loop at a time serves a process; a test's earlier loops are gone
         _buses[id(loop)] = b
     return b

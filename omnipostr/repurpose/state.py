@@ -47,6 +47,7 @@ class CardsState(SessionState):
     draft_fields: list[Meter] = []
     watching: bool = False
     _settings: dict = {}
+    _shown: dict = {}  # platform -> the streamed text its card shows (not parsed again)
 
     def _forget_own(self) -> None:
         self._forget_generation()
@@ -101,7 +102,11 @@ class CardsState(SessionState):
             if card.platform in finished:
                 out.append(finished[card.platform])
             elif pp is not None and pp.status in ("queued", "streaming"):
+                if (card.status, card.note, self._shown.get(card.platform)) == (pp.status, pp.note, pp.text):
+                    out.append(card)  # nothing new: no second parse of the same text
+                    continue
                 c = cards.streaming(card.platform, pp.text, status=pp.status, note=pp.note, variant_id=card.variant_id)
+                self._shown[card.platform] = pp.text
                 out.append(c)
             else:
                 out.append(card)

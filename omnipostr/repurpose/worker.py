@@ -2,8 +2,9 @@
 
 Two ways to run one:
 
-- embedded (the default of ``make run``): the app process runs a worker as a lifespan task,
-  with a pool of CPU processes (``cpu``) so the writing never slows the pages it serves;
+- embedded (the default of ``make run``): the app process starts a worker process of its own
+  (and starts it again if it dies), with a pool of CPU processes (``cpu``), so the writing
+  never slows the pages it serves; progress comes back over a local socket (``progress``);
 - separate (the production shape): ``python -m omnipostr.repurpose.worker`` in as many
   processes as you like, beside web processes started with
   ``OMNIPOSTR_GENERATION_WORKER=off``; they share the database and Redis.
@@ -19,7 +20,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import time
 
 from omnipostr import db
 from omnipostr.repurpose import cpu, progress, queue, runner
@@ -28,6 +32,7 @@ from omnipostr.settings import get_settings
 log = logging.getLogger("omnipostr.repurpose")
 
 POLL_SECONDS = 1.0
+EMBEDDED_NICE = 10
 
 
 class Worker:
@@ -78,32 +83,77 @@ class Worker:
 
 
 @contextlib.asynccontextmanager
+async def web_cpu_lifespan():
+    """Reflex lifespan task of every app process: one CPU process for what a page starts
+    (reading a pasted text's title and word count), so no parsing runs where pages are served."""
+    cpu.configure(1)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(cpu.shutdown)
+
+
+@contextlib.asynccontextmanager
 async def lifespan_task():
-    """Reflex lifespan task: the embedded worker, when ``generation_worker`` is ``embedded``."""
+    """Reflex lifespan task: the embedded worker process, when ``generation_worker`` is
+    ``embedded``."""
     cfg = get_settings()
     if cfg.generation_worker != "embedded":
         yield
         return
-    cpu.configure(cpu.processes_for(cfg.cpu_processes))
-    worker = Worker()
-    serving = asyncio.create_task(_serve_after_warming(worker), name="omnipostr-generation-worker")
+    bus = progress.bus()
+    link = progress.ParentLink(bus, cfg.data_dir) if isinstance(bus, progress.MemoryBus) else None
+    env = {**os.environ, **(link.env() if link else {}), "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "omnipostr.repurpose.worker", "--cpu-processes",
+            str(cpu.processes_for(cfg.cpu_processes)), "--parent", str(os.getpid()),
+            # beside the pages on the same cores: a click is answered before a post is written
+            "--nice", str(EMBEDDED_NICE)]
+    supervising = asyncio.create_task(_supervise(args, env), name="omnipostr-generation-worker")
     try:
         yield
     finally:
-        serving.cancel()
+        supervising.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        await worker.stop()
-        await asyncio.to_thread(cpu.shutdown)
+            await supervising
+        if link is not None:
+            link.close()
 
 
-async def _serve_after_warming(worker: Worker) -> None:
+async def _supervise(args: list[str], env: dict[str, str]) -> None:
+    """Keep one worker process running; stop it (cleanly: it hands its tasks back) at the end."""
+    delay = 1.0
+    while True:
+        proc = await asyncio.create_subprocess_exec(*args, env=env)
+        started = time.monotonic()
+        try:
+            code = await proc.wait()
+        except asyncio.CancelledError:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 20)
+                except TimeoutError:
+                    proc.kill()
+            raise
+        log.error("the generation worker process stopped (exit %s); starting it again", code)
+        delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
+        await asyncio.sleep(delay)
+
+
+async def _orphaned(parent: int) -> None:
+    """Return when the app process that started this worker is gone."""
+    while os.getppid() == parent and _alive(parent):
+        await asyncio.sleep(1.0)
+
+
+def _alive(pid: int) -> bool:
     try:
-        await cpu.warm()
-    except Exception:
-        log.exception("the CPU processes did not start; generation work runs in threads")
-        cpu.configure(0)
-    await worker.serve()
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 async def main(argv: list[str] | None = None) -> None:
@@ -113,7 +163,11 @@ async def main(argv: list[str] | None = None) -> None:
         "--cpu-processes", type=int, default=0,
         help="processes for CPU work (0: threads of this worker, which serves no page)",
     )
+    parser.add_argument("--parent", type=int, default=0, help="stop when this process is gone (embedded)")
+    parser.add_argument("--nice", type=int, default=0, help="lower this worker's CPU priority by this much")
     args = parser.parse_args(argv)
+    if args.nice:  # its CPU processes inherit it
+        os.nice(args.nice)
     from omnipostr import observe
 
     observe.configure_logging(get_settings())
@@ -124,6 +178,8 @@ async def main(argv: list[str] | None = None) -> None:
     serving = asyncio.create_task(worker.serve())
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, serving.cancel)
+    if args.parent:
+        asyncio.create_task(_orphaned(args.parent)).add_done_callback(lambda _: serving.cancel())
     print(f"generation worker {worker.owner} ready", flush=True)
     try:
         await serving
