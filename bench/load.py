@@ -127,6 +127,7 @@ def start(shape: str, tmp: Path) -> Running:
         "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/13",
         "OMNIPOSTR_BASE_URL": balancer.url,
         "OMNIPOSTR_GENERATION_WORKER": "off",
+        "GRANIAN_WORKERS": "1",  # one server process per web process (README: the production shape)
     })
     os.environ.update(env)
     subprocess.run([sys.executable, "-m", "omnipostr.migrate"], cwd=ROOT, check=True, env={**os.environ})
@@ -135,7 +136,8 @@ def start(shape: str, tmp: Path) -> Running:
     for i in range(os.cpu_count() or 1):
         log = open(tmp / f"worker-{i}.log", "wb")  # noqa: SIM115 - closed with the process
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "omnipostr.repurpose.worker"], cwd=ROOT, env={**os.environ, **env},
+            # on the web processes' machine, at lower priority, as the embedded worker runs
+            [sys.executable, "-m", "omnipostr.repurpose.worker", "--nice", "10"], cwd=ROOT, env={**os.environ, **env},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         ))
 

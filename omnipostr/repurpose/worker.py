@@ -87,9 +87,11 @@ async def web_cpu_lifespan():
     """Reflex lifespan task of every app process: one CPU process for what a page starts
     (reading a pasted text's title and word count), so no parsing runs where pages are served."""
     cpu.configure(1)
+    warming = asyncio.create_task(cpu.warm())  # started now, not at the first click on Generate
     try:
         yield
     finally:
+        warming.cancel()
         await asyncio.to_thread(cpu.shutdown)
 
 
