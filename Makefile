@@ -57,6 +57,7 @@ test-browser: $(VENV)/.dev-installed chromium
 bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/repurpose.py
 	$(PY) bench/stall.py
+	$(PY) bench/load.py
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check omnipostr tests fakes bench

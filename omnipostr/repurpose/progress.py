@@ -134,26 +134,22 @@ LINK_KEY = "OMNIPOSTR_WORKER_LINK_KEY"  # and the key that authenticates it (hex
 
 
 class ParentLink:
-    """In the app process: a local socket (in the data folder, 0600, authenticated with a
-    random key) on which its worker process publishes progress into this process's
-    ``MemoryBus``, and through which notices of work reach the worker."""
+    """In the app process: a local socket (in a private temporary folder, 0700, and
+    authenticated with a random key) on which its worker process publishes progress into
+    this process's ``MemoryBus``, and through which notices of work reach the worker."""
 
-    def __init__(self, bus: MemoryBus, folder) -> None:
+    def __init__(self, bus: MemoryBus) -> None:
         import os
         import secrets
+        import tempfile
         from multiprocessing.connection import Listener
 
         self.bus = bus
         self.loop = asyncio.get_running_loop()
         self.key = secrets.token_bytes(32)
-        self.address = str(folder / f"worker-{os.getpid()}.sock")
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.address)
-        old = os.umask(0o177)
-        try:
-            self.listener = Listener(self.address, family="AF_UNIX", authkey=self.key)
-        finally:
-            os.umask(old)
+        self.folder = tempfile.mkdtemp(prefix="omnipostr-link-")  # 0700
+        self.address = os.path.join(self.folder, "worker.sock")
+        self.listener = Listener(self.address, family="AF_UNIX", authkey=self.key)
         self._closed = False
         import threading
 
@@ -200,13 +196,12 @@ class ParentLink:
             conn.close()
 
     def close(self) -> None:
-        import os
+        import shutil
 
         self._closed = True
         with contextlib.suppress(Exception):
             self.listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.address)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ChildBus:

@@ -452,7 +452,12 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
     async def keep_lease() -> None:
         while True:
             await asyncio.sleep(lease / 3)
-            if not await db.run(_renew, job, lease):
+            try:
+                held = await db.run(_renew, job, lease)
+            except Exception as e:  # the database is away: try again; the lease may still hold
+                log.warning("generation %s: could not renew its lease (%s)", job.generation_id, type(e).__name__)
+                continue
+            if not held:
                 raise LostLease
 
     async def publish() -> None:

@@ -104,7 +104,7 @@ async def lifespan_task():
         yield
         return
     bus = progress.bus()
-    link = progress.ParentLink(bus, cfg.data_dir) if isinstance(bus, progress.MemoryBus) else None
+    link = progress.ParentLink(bus) if isinstance(bus, progress.MemoryBus) else None
     env = {**os.environ, **(link.env() if link else {}), "PYTHONUNBUFFERED": "1"}
     args = [sys.executable, "-m", "omnipostr.repurpose.worker", "--cpu-processes",
             str(cpu.processes_for(cfg.cpu_processes)), "--parent", str(os.getpid()),
