@@ -2,11 +2,11 @@
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
 import omnipostr.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from omnipostr.db import make_engine
 from omnipostr.settings import get_settings
 

@@ -12,6 +12,7 @@ Create Date: 2026-12-03 17:30:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 import omnipostr.crypto
@@ -33,12 +34,12 @@ def upgrade() -> None:
         sa.Column('feedback', omnipostr.crypto.ContentJSON(), nullable=False),
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('owner', sa.String(length=200), nullable=False),
-        sa.Column('lease_until', sa.DateTime(), nullable=True),
+        sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column('claims', sa.Integer(), nullable=False),
         sa.Column('stored', sa.JSON(), nullable=False),
         sa.Column('cpu_pids', sa.JSON(), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.Column('finished_at', sa.DateTime(), nullable=True),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(['generation_id'], ['generations.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
