@@ -66,6 +66,12 @@ class RunProgress:
         return cls(**d)
 
 
+async def _until(event: asyncio.Event, timeout: float) -> None:
+    """Wait for ``event``, at most ``timeout`` seconds."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout)
+
+
 class Bus(Protocol):
     async def publish(self, prog: RunProgress) -> None: ...
 
@@ -110,9 +116,7 @@ class MemoryBus:
         prog = await self.get(generation_id)
         if prog is not None and prog.version != since_version:
             return prog
-        ev = self._changed.setdefault(generation_id, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ev.wait(), timeout)
+        await _until(self._changed.setdefault(generation_id, asyncio.Event()), timeout)
         return await self.get(generation_id)
 
     async def notify_work(self) -> None:
@@ -122,8 +126,7 @@ class MemoryBus:
                 send()
 
     async def wait_work(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._work.wait(), timeout)
+        await _until(self._work, timeout)
         self._work.clear()
 
 
@@ -214,7 +217,6 @@ class ChildBus:
         self.conn = Client(address, family="AF_UNIX", authkey=key)
         self.loop = asyncio.get_running_loop()
         self._work = asyncio.Event()
-        self._runs: dict[int, RunProgress] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._read, name="worker-link-reader", daemon=True).start()
 
@@ -231,22 +233,20 @@ class ChildBus:
             self.conn.send(msg)
 
     async def publish(self, prog: RunProgress) -> None:
-        self._runs[prog.generation_id] = prog
         self._send(("progress", prog.to_bytes()))
 
     async def get(self, generation_id: int) -> RunProgress | None:
-        return self._runs.get(generation_id)
+        return None  # progress is kept by the app process, which serves the pages
 
     async def wait(self, generation_id: int, since_version: int, timeout: float) -> RunProgress | None:
         await asyncio.sleep(timeout)  # pages are not followed from a worker process
-        return await self.get(generation_id)
+        return None
 
     async def notify_work(self) -> None:
         self._send(("work",))
 
     async def wait_work(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._work.wait(), timeout)
+        await _until(self._work, timeout)
         self._work.clear()
 
 
@@ -290,8 +290,7 @@ class RedisBus:
     async def _ensure_listener(self) -> None:
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(self._listen(), name="omnipostr-progress-listener")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listening.wait(), 2.0)
+        await _until(self._listening, 2.0)
 
     async def publish(self, prog: RunProgress) -> None:
         key = _PREFIX + str(prog.generation_id)
@@ -310,8 +309,7 @@ class RedisBus:
         prog = await self.get(generation_id)  # after subscribing, so no change is missed
         if prog is not None and prog.version != since_version:
             return prog
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ev.wait(), timeout)
+        await _until(ev, timeout)
         return await self.get(generation_id)
 
     async def notify_work(self) -> None:
@@ -319,8 +317,7 @@ class RedisBus:
 
     async def wait_work(self, timeout: float) -> None:
         await self._ensure_listener()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._work.wait(), timeout)
+        await _until(self._work, timeout)
         self._work.clear()
 
 
