@@ -9,7 +9,7 @@ thread (a dedicated generation worker process, which serves no page).
 The functions below run in the pool. Each process remembers the last few sources it saw
 (parsed, with their analysis and the facts the faithfulness check needs), so the platforms
 of one generation share that work. Every call answers with the process id it ran in, which
-``run`` adds to ``pids``: a generation records where its CPU work ran.
+``run`` adds to ``PIDS`` (set by the run): a generation records where its CPU work ran.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import hashlib
 import logging
 import multiprocessing
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 log = logging.getLogger("omnipostr.repurpose")
@@ -32,7 +30,7 @@ log = logging.getLogger("omnipostr.repurpose")
 T = TypeVar("T")
 
 PIDS: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("omnipostr_cpu_pids", default=None)
-"""Where the work of the current run went (``run`` adds to it when no ``pids`` is given)."""
+"""Where the CPU work of the current run went (``run`` adds each call's process id)."""
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
@@ -58,8 +56,13 @@ def shutdown() -> None:
     configure(0)
 
 
-def pooled() -> bool:
-    return _pool is not None
+def _restart(broken: ProcessPoolExecutor) -> None:
+    """Replace a pool one of whose processes died (unless another call already did)."""
+    global _pool
+    with _lock:
+        if _pool is broken:
+            _pool = ProcessPoolExecutor(_pool_size, mp_context=multiprocessing.get_context("spawn"))
+    broken.shutdown(wait=False, cancel_futures=True)
 
 
 async def warm() -> None:
@@ -72,8 +75,8 @@ def _call(fn: Callable[..., T], args: tuple) -> tuple[int, T]:
     return os.getpid(), fn(*args)
 
 
-async def run(fn: Callable[..., T], *args: Any, pids: set[int] | None = None) -> T:
-    """``fn(*args)`` in the pool (or a thread); its process id goes into ``pids``."""
+async def run(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in the pool (or a thread); its process id goes into ``PIDS``."""
     loop = asyncio.get_running_loop()
     pool = _pool
     if pool is None:
@@ -81,24 +84,13 @@ async def run(fn: Callable[..., T], *args: Any, pids: set[int] | None = None) ->
     else:
         try:
             pid, result = await loop.run_in_executor(pool, functools.partial(_call, fn, args))
-        except RuntimeError as e:  # the pool was shut down or broke (a process was killed)
-            if "shutdown" not in str(e) and "broken" not in str(e).lower():
-                raise
-            log.warning("CPU pool unavailable (%s); starting it again", e)
-            configure(0)
-            configure(_default_size())
+        except BrokenExecutor:  # a process of the pool was killed: a new pool, and once more
+            log.warning("a CPU process stopped; starting the pool again")
+            _restart(pool)
             pid, result = await loop.run_in_executor(_pool, functools.partial(_call, fn, args))
-    if pids is None:
-        pids = PIDS.get()
-    if pids is not None:
+    if (pids := PIDS.get()) is not None:
         pids.add(pid)
     return result
-
-
-def _default_size() -> int:
-    from omnipostr.settings import get_settings
-
-    return processes_for(get_settings().cpu_processes)
 
 
 def processes_for(setting: int) -> int:
@@ -108,44 +100,21 @@ def processes_for(setting: int) -> int:
 
 # --- run in the pool ---------------------------------------------------------------------------
 
-_sources: OrderedDict[str, Any] = OrderedDict()
-_facts: OrderedDict[str, Any] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _remember(cache: OrderedDict, key: str, make: Callable[[], T]) -> T:
-    with _cache_lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    value = make()
-    with _cache_lock:
-        cache[key] = value
-        while len(cache) > 8:
-            cache.popitem(last=False)
-    return value
-
-
-def _key(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
+@functools.lru_cache(maxsize=8)
 def source(title: str, text: str):
     """The engine's source for (title, text), parsed once per process."""
     from omnipostr.repurpose.engines.base import Source
 
-    def make():
-        src = Source(title=title, text=text)
-        _ = src.document
-        return src
-
-    return _remember(_sources, _key(title, text), make)
+    src = Source(title=title, text=text)
+    _ = src.document
+    return src
 
 
+@functools.lru_cache(maxsize=8)
 def facts(text: str):
     from omnipostr.repurpose import faithfulness
 
-    return _remember(_facts, _key(text), lambda: faithfulness.analyze_source(text))
+    return faithfulness.analyze_source(text)
 
 
 def describe_request(text: str, max_chars: int) -> tuple[str, int] | None:

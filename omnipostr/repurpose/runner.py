@@ -369,7 +369,7 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
         post = result.variant
         if attempt == engine_passes:
             break
-        problems = await cpu.run(cpu.validate, platform, post, settings, pids=job.pids)
+        problems = await cpu.run(cpu.validate, platform, post, settings)
         if not problems:
             break
         feedback = (feedback + "\n\n" if feedback else "") + _feedback_text(problems)
@@ -377,7 +377,7 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
         prog.touch()
     assert post is not None
     finished = await cpu.run(
-        cpu.finish_post, platform, post, settings, job.source.text, job.options_dict, pids=job.pids
+        cpu.finish_post, platform, post, settings, job.source.text, job.options_dict
     )
     out.ok, out.post, out.problems, out.flags, out.repaired = finished
     if not out.ok:
@@ -413,6 +413,7 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
     job = await db.run(_claim, task_id, owner)
     if job is None:
         return None
+    cpu.PIDS.set(job.pids)  # every CPU call of this run (in this task's context) is recorded
     bus = progress.bus()
     prog = queued_progress(job.generation_id, [p for _, p in job.stored + job.todo])
     for _, pid in job.stored:
@@ -434,7 +435,7 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
             return status
     if engine.name != "offline":
         # the document, parsed once in a CPU process, for every prompt of this generation
-        job.source.__dict__["document"] = await cpu.run(cpu.parse, job.source.title, job.source.text, pids=job.pids)
+        job.source.__dict__["document"] = await cpu.run(cpu.parse, job.source.title, job.source.text)
 
     store_lock = asyncio.Lock()  # _store updates the generation's totals: one at a time
 
@@ -469,7 +470,6 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
                 await bus.publish(prog)
 
     crashed = ""
-    token = cpu.PIDS.set(job.pids)
     helpers = [asyncio.create_task(keep_lease()), asyncio.create_task(publish())]
     work = asyncio.gather(*(one(vid, pid) for vid, pid in job.todo))
     work.add_done_callback(lambda f: f.cancelled() or f.exception())  # read here or below, never lost
@@ -486,7 +486,6 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
         log.exception("generation %s crashed", job.generation_id)
         crashed = "Something went wrong while generating. Finished posts are kept; retry the rest."
     finally:  # also when this worker is cancelled (stopping): nothing of the run goes on
-        cpu.PIDS.reset(token)
         work.cancel()
         for h in helpers:
             h.cancel()
@@ -526,7 +525,8 @@ async def run(
     )
     if not taken:
         return None
-    status = await run_task(task_id, owner, engine=engine)
+    # a task of its own, as a worker runs it (its context, where the run records its CPU pids)
+    status = await asyncio.create_task(run_task(task_id, owner, engine=engine))
     if status is None:  # nothing ran: the generation says why
         status = await db.run(lambda s: s.get(Generation, generation_id).status)
     return status
