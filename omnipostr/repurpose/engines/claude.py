@@ -520,34 +520,38 @@ class ClaudeEngine:
                 stream=True,
                 **self._extra,
             )
-            async with stream:
-                async for event in stream:
-                    kind = event.type
-                    if kind == "message_start":
-                        u = event.message.usage
-                        counted.input_tokens = u.input_tokens or 0
-                        counted.cache_creation_input_tokens = u.cache_creation_input_tokens or 0
-                        counted.cache_read_input_tokens = u.cache_read_input_tokens or 0
-                        counted.output_tokens = u.output_tokens or 0
-                        model = event.message.model or model
-                        if primer is not None:
-                            primer.started.set()
-                    elif kind == "content_block_delta":
-                        if event.delta.type == "text_delta" and event.delta.text:
-                            parts.append(event.delta.text)
-                            emit(Delta(event.delta.text))
-                    elif kind == "message_delta":
-                        stop_reason = event.delta.stop_reason
-                        u = event.usage
-                        counted.output_tokens = u.output_tokens or counted.output_tokens
-                        if u.input_tokens is not None:
-                            counted.input_tokens = u.input_tokens
-                        if u.cache_creation_input_tokens is not None:
-                            counted.cache_creation_input_tokens = u.cache_creation_input_tokens
-                        if u.cache_read_input_tokens is not None:
-                            counted.cache_read_input_tokens = u.cache_read_input_tokens
-                    elif kind == "message_stop":
-                        stopped = True
+            try:
+                async with stream:
+                    async for event in stream:
+                        kind = event.type
+                        if kind == "message_start":
+                            u = event.message.usage
+                            counted.input_tokens = u.input_tokens or 0
+                            counted.cache_creation_input_tokens = u.cache_creation_input_tokens or 0
+                            counted.cache_read_input_tokens = u.cache_read_input_tokens or 0
+                            counted.output_tokens = u.output_tokens or 0
+                            model = event.message.model or model
+                            if primer is not None:
+                                primer.started.set()
+                        elif kind == "content_block_delta":
+                            if event.delta.type == "text_delta" and event.delta.text:
+                                parts.append(event.delta.text)
+                                emit(Delta(event.delta.text))
+                        elif kind == "message_delta":
+                            stop_reason = event.delta.stop_reason
+                            u = event.usage
+                            counted.output_tokens = u.output_tokens or counted.output_tokens
+                            if u.input_tokens is not None:
+                                counted.input_tokens = u.input_tokens
+                            if u.cache_creation_input_tokens is not None:
+                                counted.cache_creation_input_tokens = u.cache_creation_input_tokens
+                            if u.cache_read_input_tokens is not None:
+                                counted.cache_read_input_tokens = u.cache_read_input_tokens
+                        elif kind == "message_stop":
+                            stopped = True
+            except (anthropic.APIConnectionError, httpx.TransportError, httpx2.TransportError) as exc:
+                # the answer had begun: whatever the client calls it, the connection dropped
+                raise _Failure("dropped", True) from exc
             if not stopped:
                 raise _Failure("dropped", True)
         finally:
