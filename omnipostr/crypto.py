@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import zlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
@@ -37,15 +38,28 @@ def reset_keys() -> None:
     _fernet.cache_clear()
 
 
+_PACKED = b"\xff"
+"""Marks a compressed plaintext: no UTF-8 text starts with this byte."""
+_PACK_FROM = 200
+
+
 def encrypt(text: str) -> str:
-    return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
+    """Text encrypted with the content key. Longer text (sources, posts, their revisions) is
+    compressed first when that makes it smaller, which about halves what prose takes on disk."""
+    data = text.encode("utf-8")
+    if len(data) >= _PACK_FROM and len(packed := zlib.compress(data, 6)) + 1 < len(data):
+        data = _PACKED + packed
+    return _fernet().encrypt(data).decode("ascii")
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        data = _fernet().decrypt(token.encode("ascii"))
     except InvalidToken as e:  # a key was dropped before the data was re-encrypted
         raise ValueError("content cannot be decrypted with the configured keys") from e
+    if data[:1] == _PACKED:
+        data = zlib.decompress(data[1:])
+    return data.decode("utf-8")
 
 
 def seal(data: bytes) -> bytes:

@@ -89,3 +89,22 @@ def test_an_encrypted_column_cannot_be_compared_in_sql_by_mistake():
 
     with pytest.raises(TypeError, match="blind index"):
         select(User).where(User.email == "ada@example.com")
+
+
+@pytest.mark.promise("SEC-2")
+def test_long_text_is_compressed_before_it_is_encrypted_and_older_tokens_still_read():
+    from cryptography.fernet import Fernet
+
+    from omnipostr import crypto
+    from omnipostr.settings import get_settings
+
+    prose = ARTICLE * 3
+    token = crypto.encrypt(prose)
+    older = crypto._fernet().encrypt(prose.encode())  # as written before compression
+    assert crypto.decrypt(token) == prose and crypto.decrypt(older.decode()) == prose
+    assert len(token) < len(older) * 0.7
+    assert Fernet(get_settings().fernet_keys()[0].encode()).decrypt(token.encode())[:1] == b"\xff"
+    for short in ("", "Hi", "ÿ" * 50, "\x00z"):  # short text is stored as it is
+        assert crypto.decrypt(crypto.encrypt(short)) == short
+    noise = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(300))  # barely compressible
+    assert crypto.decrypt(crypto.encrypt(noise)) == noise
