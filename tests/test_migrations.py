@@ -91,3 +91,47 @@ def test_upgrading_encrypts_what_older_versions_kept_in_the_clear(tmp_path):
     finally:
         engine.dispose()
         drop()
+
+
+def test_the_search_index_is_converted_in_place_without_decrypting(tmp_path):
+    """Rows of the older index (32 hex characters of the keyed hash) become the newer 64-bit
+    keys with their generation's date, so a large history is not indexed again from its posts."""
+    import hashlib
+    import hmac
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from omnipostr import crypto
+    from omnipostr.db import make_engine
+    from omnipostr.library.service import micros, search_terms_of
+
+    url, drop = _scratch_database(tmp_path)
+    engine = make_engine(url)
+    try:
+        command.upgrade(migrate.alembic_config(url), "9b3e51c0a7d4")
+        made = datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC)
+        key = get_settings().signing_key()
+        with engine.begin() as c:
+            c.execute(sa.text(
+                "INSERT INTO users (id, name, email, email_index, email_verified_at, created_at, is_admin,"
+                " restrict_processing, marketing_opt_in) VALUES (1, :n, :e, 'x', :t, :t, false, false, false)"),
+                {"n": crypto.encrypt("Ola"), "e": crypto.encrypt("ola@example.com"), "t": made})
+            c.execute(sa.text("INSERT INTO workspaces (id, name, owner_id, plan, data_region, created_at)"
+                              " VALUES (1, :n, 1, 'free', 'us', :t)"), {"n": crypto.encrypt("Team"), "t": made})
+            c.execute(sa.text(
+                "INSERT INTO generations (id, workspace_id, title, platforms, options, engine, model, status, error,"
+                " input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, timings, created_at,"
+                " runner) VALUES (1, 1, :title, '[\"x\"]', :opts, 'offline', '', 'done', '', 0, 0, 0, 0, 0, '{}', :t, '')"),
+                {"title": crypto.encrypt("Harbour notes"), "opts": crypto.encrypt("{}"), "t": made})
+            for word in ("harbour", "lighthouse"):  # "lighthouse": only in the older index's rows
+                old = hmac.new(key, b"search:" + word.encode(), hashlib.sha256).hexdigest()[:32]
+                c.execute(sa.text("INSERT INTO search_terms (workspace_id, generation_id, term) VALUES (1, 1, :t)"), {"t": old})
+        command.upgrade(migrate.alembic_config(url), "head")
+        with engine.connect() as c:
+            rows = c.execute(sa.text("SELECT term, workspace_id, created_us FROM search_terms WHERE generation_id = 1")).all()
+        assert {r.term for r in rows} == set(search_terms_of("harbour lighthouse"))
+        assert {(r.workspace_id, r.created_us) for r in rows} == {(1, micros(made))}
+    finally:
+        engine.dispose()
+        drop()

@@ -12,10 +12,11 @@ import hmac
 import json
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import regex
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, exists, func, insert, tuple_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from omnipostr import clock
@@ -145,15 +146,28 @@ class LibraryPage:
 
 
 def _cursor(gen: Generation) -> str:
-    return f"{gen.created_at.timestamp():.6f}:{gen.id}"
+    return f"{gen.created_at.isoformat()}|{gen.id}"
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
     try:
-        ts, gid = cursor.split(":")
-        return datetime.fromtimestamp(float(ts), tz=clock.now().tzinfo), int(gid)
+        at, gid = cursor.split("|")
+        when = datetime.fromisoformat(at)
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)), int(gid)
     except (ValueError, AttributeError):
         return None
+
+
+def micros(when: datetime) -> int:
+    """A time as the search index orders it: microseconds since 1970, UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - EPOCH) // timedelta(microseconds=1)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SEARCH_SAMPLE = 500
+"""A search reads the index of its rarest word: each word's rows are counted up to this many."""
 
 
 def list_generations(
@@ -168,36 +182,49 @@ def list_generations(
     cursor: str = "",
     limit: int = 20,
 ) -> LibraryPage:
-    """The workspace's generations, newest first, filtered, a page at a time (keyset)."""
+    """The workspace's generations, newest first, filtered, a page at a time (keyset).
+
+    Every page is read in the order of an index, and stops when it is full: without a search,
+    the workspace's generations by date; with one, the rows of the search's rarest word in the
+    blind index, which holds them by date too. Other words and the platform are checked per
+    generation on their own keys, so a page costs about the same at any size of history."""
     limit = max(1, min(limit, 100))
-    q = select(Generation).where(Generation.workspace_id == actor.workspace_id)
-    if status:
-        q = q.where(Generation.status == status)
-    if since:
-        q = q.where(Generation.created_at >= since)
-    if until:
-        q = q.where(Generation.created_at < until)
-    if platform:
-        q = q.where(
-            col(Generation.id).in_(
-                select(Variant.generation_id).where(Variant.workspace_id == actor.workspace_id, Variant.platform == platform)
-            )
-        )
+    ws = actor.workspace_id
     terms = search_terms_of(query)
     if query.strip() and not terms:
         return LibraryPage([], "")
+    after = _parse_cursor(cursor) if cursor else None
     if terms:
-        matching = (
-            select(SearchTerm.generation_id)
-            .where(SearchTerm.workspace_id == actor.workspace_id, col(SearchTerm.term).in_(terms))
-            .group_by(SearchTerm.generation_id)
-            .having(func.count(func.distinct(SearchTerm.term)) == len(terms))
+        seen = {t: _term_rows(s, ws, t) for t in terms}
+        if not min(seen.values()):
+            return LibraryPage([], "")
+        driver = min(terms, key=lambda t: seen[t])
+        at, gid, when = SearchTerm.created_us, SearchTerm.generation_id, micros
+        q = (
+            select(Generation)
+            .join(SearchTerm, col(SearchTerm.generation_id) == col(Generation.id))
+            .where(SearchTerm.workspace_id == ws, SearchTerm.term == driver, Generation.workspace_id == ws)
         )
-        q = q.where(col(Generation.id).in_(matching))
-    if cursor and (c := _parse_cursor(cursor)):
-        at, gid = c
-        q = q.where(or_(Generation.created_at < at, (Generation.created_at == at) & (col(Generation.id) < gid)))
-    rows = s.exec(q.order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit + 1)).all()
+        for other in terms:
+            if other != driver:
+                o = aliased(SearchTerm)
+                q = q.where(exists().where(col(o.generation_id) == col(SearchTerm.generation_id), o.term == other))
+    else:
+        at, gid, when = Generation.created_at, Generation.id, lambda d: d
+        q = select(Generation).where(Generation.workspace_id == ws)
+    if status:
+        q = q.where(Generation.status == status)
+    if since:
+        q = q.where(col(at) >= when(since))
+    if until:
+        q = q.where(col(at) < when(until))
+    if platform:
+        q = q.where(
+            exists().where(col(Variant.generation_id) == col(Generation.id), Variant.platform == platform)
+        )
+    if after:
+        q = q.where(tuple_(col(at), col(gid)) < tuple_(when(after[0]), after[1]))
+    rows = s.exec(q.order_by(col(at).desc(), col(gid).desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     counts = dict(
@@ -221,6 +248,12 @@ def list_generations(
     return LibraryPage(items, _cursor(rows[-1]) if more and rows else "")
 
 
+def _term_rows(s: Session, workspace_id: int, term: int) -> int:
+    """How many of the workspace's generations hold ``term``, counted up to ``SEARCH_SAMPLE``."""
+    some = select(SearchTerm.generation_id).where(SearchTerm.workspace_id == workspace_id, SearchTerm.term == term)
+    return s.exec(select(func.count()).select_from(some.limit(SEARCH_SAMPLE).subquery())).one()
+
+
 # --- search index -------------------------------------------------------------------------------
 
 def _words(text: str, *, index: bool = False) -> set[str]:
@@ -236,13 +269,17 @@ def _words(text: str, *, index: bool = False) -> set[str]:
 _CJK_CHAR = regex.compile(rf"[{CJK}]")
 
 
-def _term(word: str) -> str:
+def _terms(words: set[str]) -> list[int]:
+    """Each word's key: the first 8 bytes of its keyed hash, as a signed 64-bit integer."""
     key = get_settings().signing_key()
-    return hmac.new(key, b"search:" + word.encode(), hashlib.sha256).hexdigest()[:32]
+    return sorted({
+        int.from_bytes(hmac.new(key, b"search:" + w.encode(), hashlib.sha256).digest()[:8], "big", signed=True)
+        for w in words
+    })
 
 
-def search_terms_of(query: str) -> list[str]:
-    return sorted({_term(w) for w in _words(query)})
+def search_terms_of(query: str) -> list[int]:
+    return _terms(_words(query))
 
 
 def reindex(s: Session, generation_id: int) -> None:
@@ -255,8 +292,12 @@ def reindex(s: Session, generation_id: int) -> None:
         if (post := post_of(v)) is not None:
             text.append(post.text)
     s.exec(delete(SearchTerm).where(col(SearchTerm.generation_id) == gen.id))  # type: ignore[call-overload]
-    for term in sorted({_term(w) for w in _words("\n".join(text), index=True)}):
-        s.add(SearchTerm(workspace_id=gen.workspace_id, generation_id=gen.id, term=term))
+    rows = [
+        {"generation_id": gen.id, "term": term, "workspace_id": gen.workspace_id, "created_us": micros(gen.created_at)}
+        for term in _terms(_words("\n".join(text), index=True))
+    ]
+    if rows:
+        s.exec(insert(SearchTerm), params=rows)  # type: ignore[call-overload]
 
 
 # --- editing ---------------------------------------------------------------------------------------

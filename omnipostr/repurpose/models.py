@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from omnipostr import clock
@@ -43,7 +43,7 @@ class Generation(SQLModel, table=True):
     __table_args__ = (Index("ix_generations_ws_created", "workspace_id", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     created_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     source_id: int | None = Field(default=None, foreign_key="sources.id", ondelete="SET NULL", index=True)
     title: str = Field(sa_column=Column(ContentText, nullable=False))
@@ -73,12 +73,15 @@ class Variant(SQLModel, table=True):
     """One platform's post (or thread, or script). Kept when its generation is purged."""
 
     __tablename__ = "variants"
-    __table_args__ = (Index("ix_variants_ws_created", "workspace_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_variants_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_variants_generation_platform", "generation_id", "platform"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
-    generation_id: int | None = Field(default=None, foreign_key="generations.id", ondelete="SET NULL", index=True)
-    platform: str = Field(max_length=32, index=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    generation_id: int | None = Field(default=None, foreign_key="generations.id", ondelete="SET NULL")
+    platform: str = Field(max_length=32)
     title: str = Field(default="", sa_column=Column(ContentText, nullable=False))
     status: str = Field(default="queued", max_length=16)
     """queued | streaming | done | failed"""
@@ -132,18 +135,26 @@ class BrandVoice(SQLModel, table=True):
 
 class SearchTerm(SQLModel, table=True):
     """A blind index for library search over encrypted text: keyed hashes of the words of a
-    generation's title and variants, never the words themselves."""
+    generation's title and variants, never the words themselves.
+
+    One row per word of a generation; the lookup index keeps a workspace's rows for a word in
+    the library's order (newest first), so a search reads one page of it and stops, however
+    many generations hold the word. The primary key answers "does this generation hold this
+    word" for the other words of a search."""
 
     __tablename__ = "search_terms"
     __table_args__ = (
-        UniqueConstraint("generation_id", "term"),
-        Index("ix_search_terms_ws_term", "workspace_id", "term"),
+        Index("ix_search_terms_lookup", "workspace_id", "term", "created_us", "generation_id"),
+        {"sqlite_with_rowid": False},
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generations.id", ondelete="CASCADE", primary_key=True)
+    term: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    """The first 8 bytes of the word's keyed hash, as a signed 64-bit integer."""
     workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
-    generation_id: int = Field(foreign_key="generations.id", ondelete="CASCADE", index=True)
-    term: str = Field(max_length=32)
+    created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """The generation's ``created_at`` in microseconds since 1970 (UTC): the library's order,
+    in 8 bytes."""
 
 
 class MonthlyUsage(SQLModel, table=True):

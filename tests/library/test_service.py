@@ -56,6 +56,41 @@ async def test_search_finds_words_of_titles_and_posts_through_the_blind_index():
     assert "solar" not in stored and "memo" not in stored
 
 
+async def test_search_results_come_newest_first_a_page_at_a_time_with_the_filters():
+    ada = member()
+    made = []
+    for i in range(5):
+        extra = " Lighthouses guide them home." if i in (1, 3) else ""
+        made.append(await generated(ada, f"Harbour pilots board ships at dawn, report {i}.{extra}",
+                                    platforms=["x"] if i % 2 else ["linkedin"], title=f"Harbour {i}"))
+        clock.advance(timedelta(days=1))
+    newest = [g.id for g in made[::-1]]
+    pages, cursor = [], ""
+    while True:  # a common word, two at a time
+        page = db.in_session(library.list_generations, ada, query="harbour", limit=2, cursor=cursor)
+        pages.append(ids(page))
+        if not (cursor := page.next_cursor):
+            break
+    assert pages == [newest[:2], newest[2:4], newest[4:]]
+    # two words: the rarer one is read from the index, the other checked per generation
+    assert ids(db.in_session(library.list_generations, ada, query="lighthouses harbour")) == [made[3].id, made[1].id]
+    first = db.in_session(library.list_generations, ada, query="harbour lighthouses", limit=1)
+    assert ids(first) == [made[3].id]
+    assert ids(db.in_session(library.list_generations, ada, query="harbour lighthouses", cursor=first.next_cursor)) == [made[1].id]
+    # with the platform, the status and the date
+    assert ids(db.in_session(library.list_generations, ada, query="harbour", platform="x")) == [made[3].id, made[1].id]
+    with db.session() as s:
+        g = s.get(Generation, made[2].id)
+        g.status = "partial"
+        s.add(g)
+    assert ids(db.in_session(library.list_generations, ada, query="harbour", status="partial")) == [made[2].id]
+    since = made[3].created_at - timedelta(seconds=1)
+    assert ids(db.in_session(library.list_generations, ada, query="harbour", since=since)) == newest[:2]
+    assert ids(db.in_session(library.list_generations, ada, query="harbour", until=since)) == newest[2:]
+    # a cursor that is not one of ours starts at the top rather than failing
+    assert ids(db.in_session(library.list_generations, ada, query="harbour", limit=1, cursor="1.5:7")) == newest[:1]
+
+
 async def test_search_finds_cjk_words_inside_sentences_written_without_spaces():
     ada = member()
     ja = await generated(ada, "東京は晴れです。明日は大阪で雨が降るでしょう。週末には桜が満開になると予想されています。")
