@@ -163,7 +163,7 @@ async def follow(
         yield Update(prog, finished)
         if prog.finished:
             break
-        await asyncio.sleep(PUSH_INTERVAL)
+        await _pace(bus, prog)
     if actor is None:
         yield Ended()
         return
@@ -176,6 +176,30 @@ async def follow(
         yield await db.run(final)
     except NotFound:
         yield Ended()
+
+
+async def _pace(bus: progress.Bus, shown: progress.RunProgress) -> None:
+    """At most one update per ``PUSH_INTERVAL``, except a change a person waits for (a post's
+    first words, a post finished or failed, the run's end), which goes at once."""
+    loop = asyncio.get_running_loop()
+    until, seen = loop.time() + PUSH_INTERVAL, shown.version
+    while (left := until - loop.time()) > 0:
+        prog = await bus.wait(shown.generation_id, seen, left)
+        if prog is None or prog.version == seen:
+            continue
+        if _urgent(shown, prog):
+            return
+        seen = prog.version
+
+
+def _urgent(shown: progress.RunProgress, now: progress.RunProgress) -> bool:
+    if now.finished:
+        return True
+    for p, pp in now.platforms.items():
+        was = shown.platforms.get(p)
+        if was is None or was.status != pp.status or (pp.text and not was.text):
+            return True
+    return False
 
 
 def _waiting(s, generation_id: int) -> bool:

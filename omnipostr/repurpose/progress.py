@@ -66,7 +66,7 @@ class RunProgress:
         return cls(**d)
 
 
-async def _until(event: asyncio.Event, timeout: float) -> None:
+async def until(event: asyncio.Event, timeout: float) -> None:
     """Wait for ``event``, at most ``timeout`` seconds."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout)
@@ -116,7 +116,7 @@ class MemoryBus:
         prog = await self.get(generation_id)
         if prog is not None and prog.version != since_version:
             return prog
-        await _until(self._changed.setdefault(generation_id, asyncio.Event()), timeout)
+        await until(self._changed.setdefault(generation_id, asyncio.Event()), timeout)
         return await self.get(generation_id)
 
     async def notify_work(self) -> None:
@@ -126,7 +126,7 @@ class MemoryBus:
                 send()
 
     async def wait_work(self, timeout: float) -> None:
-        await _until(self._work, timeout)
+        await until(self._work, timeout)
         self._work.clear()
 
 
@@ -246,7 +246,7 @@ class ChildBus:
         self._send(("work",))
 
     async def wait_work(self, timeout: float) -> None:
-        await _until(self._work, timeout)
+        await until(self._work, timeout)
         self._work.clear()
 
 
@@ -290,7 +290,7 @@ class RedisBus:
     async def _ensure_listener(self) -> None:
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(self._listen(), name="omnipostr-progress-listener")
-        await _until(self._listening, 2.0)
+        await until(self._listening, 2.0)
 
     async def publish(self, prog: RunProgress) -> None:
         key = _PREFIX + str(prog.generation_id)
@@ -309,7 +309,7 @@ class RedisBus:
         prog = await self.get(generation_id)  # after subscribing, so no change is missed
         if prog is not None and prog.version != since_version:
             return prog
-        await _until(ev, timeout)
+        await until(ev, timeout)
         return await self.get(generation_id)
 
     async def notify_work(self) -> None:
@@ -317,7 +317,7 @@ class RedisBus:
 
     async def wait_work(self, timeout: float) -> None:
         await self._ensure_listener()
-        await _until(self._work, timeout)
+        await until(self._work, timeout)
         self._work.clear()
 
 

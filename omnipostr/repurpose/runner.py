@@ -318,7 +318,11 @@ def _feedback_text(problems: list) -> str:
     return "Fix these problems of your previous answer:\n" + "\n".join(f"- {p.message}" for p in problems)
 
 
-async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, prog: RunProgress) -> Outcome:
+async def _platform(
+    engine: Engine, job: Job, variant_id: int, platform: str, prog: RunProgress, hurry: asyncio.Event
+) -> Outcome:
+    """Write one platform's post. ``hurry`` is set when its first words arrive: the page
+    shows them at once rather than at the next regular publication."""
     pp = prog.platforms[platform]
     pp.status = "streaming"
     pp.text = ""
@@ -344,6 +348,7 @@ async def _platform(engine: Engine, job: Job, variant_id: int, platform: str, pr
                     if out.first_token_ms is None:
                         out.first_token_ms = int((time.monotonic() - t0) * 1000)
                         pp.first_token_ms = out.first_token_ms
+                        hurry.set()
                     pp.text += ev.text
                     pp.note = ""
                     prog.touch()
@@ -438,9 +443,10 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
         job.source.__dict__["document"] = await cpu.run(cpu.parse, job.source.title, job.source.text)
 
     store_lock = asyncio.Lock()  # _store updates the generation's totals: one at a time
+    hurry = asyncio.Event()  # a change a person waits for: publish it now
 
     async def one(variant_id: int, platform: str) -> None:
-        out = await _platform(engine, job, variant_id, platform, prog)
+        out = await _platform(engine, job, variant_id, platform, prog, hurry)
         async with store_lock:
             if not await db.run(_store, job, out, getattr(engine, "model", "")):
                 raise LostLease
@@ -449,6 +455,7 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
         pp.error = out.error
         pp.note = ""
         prog.touch()
+        hurry.set()
 
     async def keep_lease() -> None:
         while True:
@@ -464,7 +471,8 @@ async def run_task(task_id: int, owner: str, *, engine: Engine | None = None) ->
     async def publish() -> None:
         sent = prog.version
         while True:
-            await asyncio.sleep(PUBLISH_EVERY)
+            await progress.until(hurry, PUBLISH_EVERY)
+            hurry.clear()
             if prog.version != sent:
                 sent = prog.version
                 await bus.publish(prog)
