@@ -67,7 +67,7 @@ def _social_buttons(next_param: str = "") -> rx.Component:
                     width="100%",
                 ),
             ),
-            rx.hstack(rx.separator(size="4"), rx.text("or", size="1", color="gray"), rx.separator(size="4"), align="center", width="100%"),
+            rx.hstack(rx.separator(size="4"), rx.text("or", size="1", color_scheme="gray"), rx.separator(size="4"), align="center", width="100%"),
             spacing="3",
             width="100%",
         ),
@@ -135,7 +135,7 @@ def signup_page() -> rx.Component:
             rx.vstack(
                 _social_buttons(),
                 form,
-                rx.text("Already have an account? ", rx.link("Sign in", href="/login"), size="2", color="gray"),
+                rx.text("Already have an account? ", rx.link("Sign in", href="/login"), size="2", color_scheme="gray"),
                 spacing="4",
                 width="100%",
             ),
@@ -248,7 +248,7 @@ def verify_page() -> rx.Component:
             VerifyState.status == "failed",
             rx.vstack(
                 rx.callout(VerifyState.message, icon="triangle_alert", color_scheme="red", role="alert"),
-                rx.text("Sign in and we will send a fresh link, or create your account again.", color="gray"),
+                rx.text("Sign in and we will send a fresh link, or create your account again.", color_scheme="gray"),
                 link_button("Sign in", href="/login"),
                 spacing="4",
             ),
@@ -295,12 +295,12 @@ def invite_page() -> rx.Component:
                 rx.cond(
                     SessionState.signed_in,
                     rx.vstack(
-                        rx.text("You are signed in as ", SessionState.user_email, ".", color="gray", size="2"),
+                        rx.text("You are signed in as ", SessionState.user_email, ".", color_scheme="gray", size="2"),
                         rx.button("Accept invitation", on_click=InviteState.accept, size="3"),
                         spacing="3",
                     ),
                     rx.vstack(
-                        rx.text("Sign in or create an account with that address to accept.", color="gray"),
+                        rx.text("Sign in or create an account with that address to accept.", color_scheme="gray"),
                         rx.hstack(
                             link_button("Sign in to accept", href="/login?next=/invite?" + InviteState.invite_query),
                             link_button("Create an account", variant="soft", href="/signup"),
@@ -330,7 +330,7 @@ def social_finish_page() -> rx.Component:
             SocialFinishState.valid,
             rx.form(
                 rx.vstack(
-                    rx.text("You signed in with ", SocialFinishState.provider, ". A few details and you are in.", color="gray"),
+                    rx.text("You signed in with ", SocialFinishState.provider, ". A few details and you are in.", color_scheme="gray"),
                     form_error(SocialFinishState.errors.get("form", "")),
                     field("Your name", "name", default_value=SocialFinishState.name, error=_err(SocialFinishState, "name"), max_length=100),
                     rx.cond(

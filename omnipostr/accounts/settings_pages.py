@@ -109,11 +109,11 @@ def _session_row(s: rx.Var) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.text(s["browser"], weight="medium"),
-                    rx.cond(s["current"] == "yes", rx.badge("This device", color_scheme="green")),
+                    rx.cond(s["current"] == "yes", rx.badge("This device", color_scheme="green", high_contrast=True)),
                     spacing="2",
                     wrap="wrap",
                 ),
-                rx.text(s["os"], " ", s["device"], size="1", color="gray"),
+                rx.text(s["os"], " ", s["device"], size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
@@ -123,7 +123,7 @@ def _session_row(s: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 s["current"] == "yes",
-                rx.text("—", color="gray"),
+                rx.text("—", color_scheme="gray"),
                 rx.button(
                     "Sign out",
                     size="1",
@@ -191,8 +191,8 @@ def _member_row(m: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.hstack(rx.text(m["name"], weight="medium"), rx.cond(m["me"] == "yes", rx.badge("You")), spacing="2"),
-                rx.text(m["email"], size="1", color="gray"),
+                rx.hstack(rx.text(m["name"], weight="medium"), rx.cond(m["me"] == "yes", rx.badge("You", high_contrast=True)), spacing="2"),
+                rx.text(m["email"], size="1", color_scheme="gray"),
                 spacing="0",
             )
         ),
@@ -207,7 +207,7 @@ def _member_row(m: rx.Var) -> rx.Component:
                     on_change=lambda v: WorkspaceState.set_role(m["user_id"], v),
                     size="1",
                 ),
-                rx.badge(m["role"], color_scheme=rx.cond(m["role_id"] == "owner", "iris", "gray")),
+                rx.badge(m["role"], color_scheme=rx.cond(m["role_id"] == "owner", "iris", "gray"), high_contrast=True),
             )
         ),
         rx.table.cell(rx.text(m["joined"], size="2")),
@@ -295,8 +295,8 @@ def workspace_page() -> rx.Component:
                         WorkspaceState.invites,
                         lambda i: rx.hstack(
                             rx.text(i["email"]),
-                            rx.badge(i["role"], color_scheme="gray"),
-                            rx.text("expires ", i["expires"], size="1", color="gray"),
+                            rx.badge(i["role"], color_scheme="gray", high_contrast=True),
+                            rx.text("expires ", i["expires"], size="1", color_scheme="gray"),
                             rx.spacer(),
                             rx.button("Withdraw", size="1", variant="ghost", color_scheme="red",
                                       on_click=WorkspaceState.revoke_invite(i["id"]), aria_label="Withdraw invitation to " + i["email"]),

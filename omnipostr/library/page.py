@@ -23,6 +23,8 @@ G = GenerationState
 def _status_badge(status, label) -> rx.Component:
     return rx.badge(
         label,
+        variant="soft",
+        high_contrast=True,
         color_scheme=rx.match(status, ("done", "green"), ("partial", "amber"), ("failed", "red"), ("interrupted", "amber"), ("running", "iris"), "gray"),
     )
 
@@ -65,7 +67,7 @@ def _row(item: dict) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.link(item["title"], href="/library/" + item["id"], weight="medium"),
-                rx.text(item["platforms"], size="1", color="gray"),
+                rx.text(item["platforms"], size="1", color_scheme="gray"),
                 spacing="1",
             )
         ),
@@ -159,13 +161,13 @@ def generation_page() -> rx.Component:
                         ),
                         spacing="2",
                     ),
-                    rx.badge("Original text deleted", color_scheme="gray"),
+                    rx.badge("Original text deleted", color_scheme="gray", high_contrast=True),
                 ),
                 width="100%",
                 align="center",
             ),
             rx.text(G.source_title, weight="medium"),
-            rx.text(G.source_words.to_string() + " words · " + G.engine + " · " + G.tokens + " · " + G.cost + " · " + G.created + " UTC", size="1", color="gray"),
+            rx.text(G.source_words.to_string() + " words · " + G.engine + " · " + G.tokens + " · " + G.cost + " · " + G.created + " UTC", size="1", color_scheme="gray"),
             rx.cond(G.show_source, rx.box(rx.text(G.source_text, class_name="op-post-text"), class_name="op-source-text")),
             spacing="2",
             width="100%",

@@ -162,3 +162,23 @@ def streaming(platform: str, raw: str, *, status: str, note: str = "", error: st
         else:
             card.stream = raw
     return card
+
+
+def progress_line(total: int, finished: int, failed: int, seconds: int) -> str:
+    """What a run has done so far, in words: "3 of 5 ready · 1 failed · 12 s"."""
+    parts = [f"{finished - failed} of {total} ready"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if seconds:
+        parts.append(f"{seconds} s")
+    return " · ".join(parts)
+
+
+def announcement(total: int, finished: int, failed: int) -> str:
+    """What a screen reader says when a run ends."""
+    ready = finished - failed
+    if not failed:
+        return "The post is ready." if ready == 1 else f"All {ready} posts are ready."
+    if not ready:
+        return "No post could be written; retry them when you are ready." if total > 1 else "The post could not be written; retry it."
+    return f"{ready} of {total} posts are ready; {failed} failed and can be retried."

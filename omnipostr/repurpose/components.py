@@ -8,6 +8,7 @@ import reflex as rx
 
 from omnipostr.accounts.state import SessionState
 from omnipostr.repurpose.cards import Card, Meter
+from omnipostr.repurpose.state import EDITOR_KEYS, FOCUS_EDITOR, focus_after_edit
 from omnipostr.ui.components import confirm_dialog
 
 LEVEL_COLOR = {"ok": "green", "near": "amber", "over": "red"}
@@ -42,7 +43,7 @@ def _copy_part(m: Meter) -> rx.Component:
 def meter(m: Meter, copy: bool | rx.Var = False) -> rx.Component:
     button = rx.fragment() if copy is False else _copy_part(m) if copy is True else rx.cond(copy, _copy_part(m))
     return rx.hstack(
-        rx.text(m.label, size="1", color="gray"),
+        rx.text(m.label, size="1", color_scheme="gray"),
         button,
         rx.spacer(),
         rx.text(
@@ -63,7 +64,7 @@ def _preview_head(card: Card) -> rx.Component:
         rx.avatar(fallback=SessionState.user_initials, size="2", radius="full", color_scheme="gray"),
         rx.vstack(
             rx.text(SessionState.workspace_name, weight="bold", size="2"),
-            rx.text(rx.match(card.platform, ("linkedin", "Just now · 🌐"), ("instagram", "Original audio"), ("newsletter", "to your subscribers"), "@you · now"), size="1", color="gray"),
+            rx.text(rx.match(card.platform, ("linkedin", "Just now · 🌐"), ("instagram", "Original audio"), ("newsletter", "to your subscribers"), "@you · now"), size="1", color_scheme="gray"),
             spacing="0",
         ),
         spacing="2",
@@ -83,7 +84,7 @@ def _post_block(m: Meter, copy: rx.Var) -> rx.Component:
 
 def _field_block(m: Meter) -> rx.Component:
     return rx.vstack(
-        rx.text(m.label, size="1", weight="bold", color="gray", class_name="op-field-label"),
+        rx.text(m.label, size="1", weight="bold", color_scheme="gray", class_name="op-field-label"),
         rx.text(m.text, class_name="op-post-text"),
         meter(m, copy=True),
         spacing="1",
@@ -158,7 +159,11 @@ def _editor(S, card: Card) -> rx.Component:
             ),
             rx.hstack(
                 rx.button("Save", type="submit", size="2"),
-                rx.button("Cancel", type="button", variant="soft", color_scheme="gray", size="2", on_click=S.cancel_edit),
+                rx.button(
+                    "Cancel", type="button", variant="soft", color_scheme="gray", size="2", data_cancel="yes",
+                    aria_keyshortcuts="Escape",
+                    on_click=[S.cancel_edit, rx.call_script(focus_after_edit(card.variant_id.to_string()))],
+                ),
                 rx.cond(
                     card.thread,
                     rx.button(rx.icon("plus", size=14), "Add post", type="button", variant="ghost", size="2", on_click=S.add_draft_post),
@@ -173,22 +178,24 @@ def _editor(S, card: Card) -> rx.Component:
         on_submit=S.save_edit,
         reset_on_submit=False,
         aria_label="Edit " + card.name + " post",
+        data_editor="yes",
+        on_mount=rx.call_script(EDITOR_KEYS),
     )
 
 
 def _badges(card: Card) -> rx.Component:
     return rx.hstack(
-        rx.cond(card.summary != "", rx.badge(card.summary, color_scheme="gray", variant="soft")),
+        rx.cond(card.summary != "", rx.badge(card.summary, color_scheme="gray", variant="soft", high_contrast=True)),
         rx.cond(
             card.status == "done",
             rx.cond(
                 card.flags.length() > 0,
-                rx.badge(rx.icon("triangle-alert", size=12), "Check facts", color_scheme="amber"),
-                rx.badge(rx.icon("shield-check", size=12), "Grounded", color_scheme="green"),
+                rx.badge(rx.icon("triangle-alert", size=12), "Check facts", color_scheme="amber", high_contrast=True),
+                rx.badge(rx.icon("shield-check", size=12), "Grounded", color_scheme="green", high_contrast=True),
             ),
         ),
-        rx.cond(card.repaired, rx.badge("Fitted to the rules", color_scheme="blue", variant="soft")),
-        rx.cond(card.edited, rx.badge("Edited", color_scheme="iris", variant="soft")),
+        rx.cond(card.repaired, rx.badge("Fitted to the rules", color_scheme="blue", variant="soft", high_contrast=True)),
+        rx.cond(card.edited, rx.badge("Edited", color_scheme="iris", variant="soft", high_contrast=True)),
         spacing="1",
         wrap="wrap",
     )
@@ -199,7 +206,9 @@ def _actions(S, card: Card) -> rx.Component:
         rx.button(rx.icon("copy", size=14), "Copy", size="1", variant="soft", on_click=S.copy(card.variant_id),
                   aria_label="Copy " + card.name + " post"),
         rx.button(rx.icon("pencil", size=14), "Edit", size="1", variant="soft", color_scheme="gray",
-                  on_click=S.start_edit(card.variant_id), aria_label="Edit " + card.name + " post"),
+                  id="edit-" + card.variant_id.to_string(),
+                  on_click=[S.start_edit(card.variant_id), rx.call_script(FOCUS_EDITOR)],
+                  aria_label="Edit " + card.name + " post"),
         rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="soft", color_scheme="gray",
                   on_click=S.regenerate(card.variant_id), aria_label="Regenerate " + card.name + " post"),
         rx.cond(
@@ -246,10 +255,10 @@ def platform_card(S, card: Card) -> rx.Component:
         rx.spacer(),
         rx.match(
             card.status,
-            ("queued", rx.badge(rx.spinner(size="1"), "Waiting", color_scheme="gray")),
-            ("streaming", rx.badge(rx.spinner(size="1"), "Writing", color_scheme="iris")),
-            ("failed", rx.badge("Failed", color_scheme="red")),
-            rx.badge(rx.icon("check", size=12), "Ready", color_scheme="green"),
+            ("queued", rx.badge(rx.spinner(size="1"), "Waiting", color_scheme="gray", high_contrast=True)),
+            ("streaming", rx.badge(rx.spinner(size="1"), "Writing", color_scheme="iris", high_contrast=True)),
+            ("failed", rx.badge("Failed", color_scheme="red", high_contrast=True)),
+            rx.badge(rx.icon("check", size=12), "Ready", color_scheme="green", high_contrast=True),
         ),
         align="center",
         width="100%",
@@ -276,7 +285,7 @@ def platform_card(S, card: Card) -> rx.Component:
             _list_callout(card.problems, "Breaks a platform rule — fix it before you publish:", "circle-alert", "red"),
             rx.cond(
                 card.tips.length() > 0,
-                rx.vstack(rx.foreach(card.tips, lambda p: rx.text("Tip: ", p, size="1", color="gray")), spacing="0"),
+                rx.vstack(rx.foreach(card.tips, lambda p: rx.text("Tip: ", p, size="1", color_scheme="gray")), spacing="0"),
             ),
             _badges(card),
             rx.cond(

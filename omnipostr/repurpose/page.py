@@ -62,7 +62,7 @@ def _paste_tab() -> rx.Component:
         ),
         _error("text"),
         rx.hstack(
-            rx.text(S.word_count.to_string() + " words · " + S.reading_minutes.to_string() + " min read", size="1", color="gray", aria_live="polite"),
+            rx.text(S.word_count.to_string() + " words · " + S.reading_minutes.to_string() + " min read", size="1", color_scheme="gray", aria_live="polite"),
             rx.cond(S.filename != "", rx.badge(rx.icon("file-text", size=12), S.filename, variant="soft", color_scheme="gray")),
             rx.cond(S.source_url != "", rx.badge(rx.icon("link", size=12), "Imported link", variant="soft", color_scheme="gray")),
             rx.spacer(),
@@ -95,7 +95,7 @@ def _upload_tab() -> rx.Component:
             rx.vstack(
                 rx.icon("upload", size=28, color="var(--accent-11)"),
                 rx.text("Drop a file here, or click to choose one", weight="medium"),
-                rx.text(f".txt, .md, .rst, .html, .docx or .pdf — up to {mb} MB", size="1", color="gray"),
+                rx.text(f".txt, .md, .rst, .html, .docx or .pdf — up to {mb} MB", size="1", color_scheme="gray"),
                 align="center",
                 spacing="2",
             ),
@@ -128,7 +128,7 @@ def _link_tab() -> rx.Component:
             width="100%",
         ),
         _error("url"),
-        rx.text("We fetch the page once and keep only its main text.", size="1", color="gray"),
+        rx.text("We fetch the page once and keep only its main text.", size="1", color_scheme="gray"),
         spacing="2",
         width="100%",
         align="stretch",
@@ -268,9 +268,9 @@ def generate_bar() -> rx.Component:
                 disabled=S.running | (S.selected.length() == 0),
             ),
             rx.vstack(
-                rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color="gray"),
-                rx.text("Engine: ", S.engine_label, size="1", color="gray"),
-                rx.text("Shortcut: Ctrl+Enter or ⌘+Enter in the text", size="1", color="gray", class_name="op-wide-only"),
+                rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color_scheme="gray"),
+                rx.text("Engine: ", S.engine_label, size="1", color_scheme="gray"),
+                rx.text("Shortcut: Ctrl+Enter or ⌘+Enter in the text", size="1", color_scheme="gray", class_name="op-wide-only"),
                 spacing="0",
             ),
             align="center",
@@ -287,7 +287,7 @@ def results() -> rx.Component:
         S.cards.length() > 0,
         rx.vstack(
             rx.hstack(
-                rx.heading(S.gen_title, size="5", as_="h2"),
+                rx.heading(S.gen_title, size="5", as_="h2", id="results-heading", tab_index=-1),
                 rx.spacer(),
                 rx.cond(
                     (S.failed_count > 0) & ~S.running,
@@ -304,7 +304,7 @@ def results() -> rx.Component:
                 S.running,
                 rx.hstack(
                     rx.progress(value=S.progress_percent, max=100, width="100%", aria_label="Generation progress"),
-                    rx.text(S.finished_count.to_string() + " of " + S.cards.length().to_string() + " ready", size="1", color="gray", white_space="nowrap", aria_live="polite"),
+                    rx.text(S.progress_line, size="1", color_scheme="gray", white_space="nowrap"),
                     width="100%",
                     align="center",
                     spacing="3",
@@ -318,6 +318,7 @@ def results() -> rx.Component:
                 (S.gen_error != "") & ~S.running,
                 rx.callout(S.gen_error, icon="info", color_scheme=rx.cond(S.gen_status == "failed", "red", "amber"), width="100%"),
             ),
+            rx.el.div(S.announcement, role="status", aria_live="polite", class_name="sr-only"),
             cards_grid(S),
             spacing="4",
             width="100%",

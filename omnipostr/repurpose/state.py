@@ -10,6 +10,7 @@ again at every push and clears the page when the member may no longer see it.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import PurePath
 
 import reflex as rx
@@ -46,6 +47,8 @@ class CardsState(SessionState):
     draft_posts: list[Meter] = []
     draft_fields: list[Meter] = []
     watching: bool = False
+    run_seconds: int = 0  # how long the run on the page has been going, while it goes
+    _run_t0: float = 0.0
     _settings: dict = {}
     _shown: dict = {}  # platform -> the streamed text its card shows (not parsed again)
 
@@ -146,6 +149,8 @@ class CardsState(SessionState):
                         self.cards = [self._card(v) for v in final] if final else self.cards
                     else:
                         self._apply_progress(update.progress, {p: self._card(v) for p, v in update.finished.items()})
+                        if self._run_t0:
+                            self.run_seconds = int(time.monotonic() - self._run_t0)
         finally:
             async with self:
                 self.watching = False
@@ -254,7 +259,7 @@ class CardsState(SessionState):
             return rx.toast.error(getattr(e, "message", "That post no longer exists."))
         self._replace(self._card(view))
         self.editing = 0
-        return rx.toast.success("Saved.")
+        return [rx.toast.success("Saved."), rx.call_script(focus_after_edit(str(view.id)))]
 
     async def _relaunch(self, actor, variant_ids: list[int] | None, kind: str):
         if not self.generation_id:
@@ -306,6 +311,17 @@ class CardsState(SessionState):
     @rx.var
     def running(self) -> bool:
         return self.gen_status in ACTIVE or any(c.status in ("queued", "streaming") for c in self.cards)
+
+    @rx.var
+    def progress_line(self) -> str:
+        return cards.progress_line(len(self.cards), self.finished_count, self.failed_count, self.run_seconds)
+
+    @rx.var
+    def announcement(self) -> str:
+        """Said by screen readers when a run ends (a polite live region)."""
+        if not self.cards or self.running:
+            return ""
+        return cards.announcement(len(self.cards), self.finished_count, self.failed_count)
 
 
 class ComposerState(CardsState):
@@ -617,8 +633,10 @@ class ComposerState(CardsState):
         self.cards = [cards.streaming(p, "", status="queued", variant_id=vid) for p, vid in started.variant_ids.items()]
         self.used += 1
         self.starting = False
+        self._run_t0, self.run_seconds = time.monotonic(), 0
         return [
             rx.call_script(f"window.history.replaceState(null, '', '/app?g={gen.id}')"),
+            rx.call_script(SHOW_RESULTS),
             ComposerState.watch,
         ]
 
@@ -628,6 +646,33 @@ class ComposerState(CardsState):
         self._clear_source()
         return rx.call_script("window.history.replaceState(null, '', '/app')")
 
+
+SHOW_RESULTS = """
+setTimeout(() => {
+  const h = document.getElementById('results-heading');
+  if (!h) return;
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  h.scrollIntoView({block: 'start', behavior: still ? 'auto' : 'smooth'});
+  h.focus({preventScroll: true});
+}, 60)
+"""
+"""After Generate: the results come into view and take the focus (their heading)."""
+
+def focus_after_edit(variant_id: int | rx.Var) -> str | rx.Var:
+    """Script that gives the focus back to a card's Edit button once its editor has closed."""
+    return "setTimeout(function(){var b=document.getElementById('edit-" + variant_id + "');if(b)b.focus();},80)"
+
+
+FOCUS_EDITOR = "setTimeout(function(){var t=document.querySelector('form[data-editor] textarea');if(t)t.focus();},80)"
+"""Script that puts the focus in an editor that has just opened."""
+
+# Escape in an open editor presses its Cancel. Listened for in the browser: typing sends
+# nothing to the server.
+EDITOR_KEYS = (
+    "if(!window.__opEditorKeys){window.__opEditorKeys=true;document.addEventListener('keydown',function(e){"
+    "if(e.key!=='Escape'||e.defaultPrevented)return;var f=e.target&&e.target.closest&&e.target.closest('form[data-editor]');"
+    "if(!f)return;var c=f.querySelector('[data-cancel]');if(c){e.preventDefault();c.click();}});}"
+)
 
 SUPPORTED_FILES = "OmniPostr reads .txt, .md, .rst, .html, .docx and .pdf files"
 

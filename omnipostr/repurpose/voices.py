@@ -123,8 +123,8 @@ def _voice_row(v: dict) -> rx.Component:
         rx.hstack(
             rx.vstack(
                 rx.text(v["name"], weight="bold"),
-                rx.text(v["description"], size="2", color="gray"),
-                rx.text(v["count"] + " sample posts", size="1", color="gray"),
+                rx.text(v["description"], size="2", color_scheme="gray"),
+                rx.text(v["count"] + " sample posts", size="1", color_scheme="gray"),
                 spacing="1",
                 flex="1",
             ),

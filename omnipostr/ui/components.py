@@ -43,7 +43,7 @@ def field(
         rx.cond(
             error_var != "",
             rx.text(error_var, color_scheme="red", size="2", role="alert"),
-            rx.text(hint, color="gray", size="1") if hint else rx.fragment(),
+            rx.text(hint, color_scheme="gray", size="1") if hint else rx.fragment(),
         ),
         spacing="1",
         width="100%",
@@ -85,7 +85,7 @@ def page_header(title: str, subtitle: str = "", *actions: rx.Component) -> rx.Co
     return rx.flex(
         rx.vstack(
             rx.heading(title, size="7", weight="bold", as_="h1"),
-            rx.text(subtitle, color="gray", size="3") if subtitle else rx.fragment(),
+            rx.text(subtitle, color_scheme="gray", size="3") if subtitle else rx.fragment(),
             spacing="1",
         ),
         rx.spacer(),
@@ -104,7 +104,7 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component, level:
         rx.vstack(
             rx.box(rx.icon(icon, size=28), class_name="op-empty-icon"),
             rx.heading(title, size="4" if level != "h1" else "6", as_=level),
-            rx.text(text, color="gray", align="center", max_width="32em"),
+            rx.text(text, color_scheme="gray", align="center", max_width="32em"),
             rx.hstack(*actions, spacing="2", margin_top="0.5em") if actions else rx.fragment(),
             align="center",
             spacing="2",
@@ -129,7 +129,7 @@ def _section_card(title: str, description: str, *children: rx.Component) -> rx.C
     return rx.card(
         rx.vstack(
             rx.heading(title, size="4", as_="h2"),
-            rx.text(description, color="gray", size="2") if description else rx.fragment(),
+            rx.text(description, color_scheme="gray", size="2") if description else rx.fragment(),
             *children,
             spacing="3",
             width="100%",

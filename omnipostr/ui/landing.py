@@ -21,7 +21,7 @@ def _feature(icon: str, title: str, text: str) -> rx.Component:
         rx.vstack(
             rx.box(rx.icon(icon, size=22), class_name="op-empty-icon"),
             rx.heading(title, size="4", as_="h3"),
-            rx.text(text, color="gray", size="2"),
+            rx.text(text, color_scheme="gray", size="2"),
             spacing="3",
         ),
         size="3",
@@ -44,7 +44,7 @@ def landing_page() -> rx.Component:
                     "the Instagram caption, the Bluesky, Threads and Mastodon posts, the TikTok and Shorts scripts and "
                     "the newsletter blurb — each right for its platform, in your voice, without inventing facts.",
                     size="4",
-                    color="gray",
+                    color_scheme="gray",
                     max_width="40em",
                     margin="1em auto 0",
                 ),

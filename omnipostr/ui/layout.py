@@ -109,7 +109,7 @@ def user_menu() -> rx.Component:
         rx.avatar(fallback=SessionState.user_initials, size="2", radius="full", color_scheme="iris"),
         rx.vstack(
             rx.text(SessionState.user_name, size="2", weight="medium", class_name="op-ellipsis"),
-            rx.text(SessionState.user_email, size="1", color="gray", class_name="op-ellipsis"),
+            rx.text(SessionState.user_email, size="1", color_scheme="gray", class_name="op-ellipsis"),
             spacing="0",
             min_width="0",
             flex="1",
@@ -145,10 +145,18 @@ def sidebar_content() -> rx.Component:
     )
 
 
+def skip_link() -> rx.Component:
+    """The first stop of the keyboard: past the header and the navigation, to the content."""
+    return rx.el.a(
+        "Skip to content", href="#main", class_name="op-skip", on_click=rx.set_focus("main").prevent_default
+    )
+
+
 def app_layout(*children: rx.Component) -> rx.Component:
     return rx.box(
-        rx.box(sidebar_content(), class_name="op-sidebar"),
-        rx.flex(
+        skip_link(),
+        rx.el.header(sidebar_content(), class_name="op-sidebar"),
+        rx.el.header(
             logo("4"),
             rx.spacer(),
             rx.drawer.root(
@@ -170,7 +178,6 @@ def app_layout(*children: rx.Component) -> rx.Component:
                 direction="left",
             ),
             class_name="op-topbar",
-            align="center",
         ),
         rx.el.main(
             rx.cond(
@@ -179,6 +186,8 @@ def app_layout(*children: rx.Component) -> rx.Component:
                 rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"),
             ),
             class_name="op-main",
+            id="main",
+            tab_index=-1,
         ),
         class_name="op-app",
     )
@@ -186,12 +195,13 @@ def app_layout(*children: rx.Component) -> rx.Component:
 
 def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component:
     return rx.box(
-        rx.flex(
+        skip_link(),
+        rx.el.header(
             logo(),
             rx.spacer(),
             rx.hstack(
                 # on a phone the footer's link is enough: the header keeps to one line
-                rx.link("Privacy", href="/privacy", color="gray", size="2", class_name="op-wide-only"),
+                rx.link("Privacy", href="/privacy", color_scheme="gray", size="2", class_name="op-wide-only"),
                 rx.cond(
                     SessionState.signed_in,
                     link_button("Open app", size=rx.breakpoints(initial="1", sm="2"), href="/app"),
@@ -206,16 +216,17 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
                 align="center",
             ),
             class_name="op-public-header",
-            align="center",
         ),
         rx.el.main(
             rx.box(*children, class_name="op-narrow" if narrow else "op-wide"),
             class_name="op-public-main",
+            id="main",
+            tab_index=-1,
         ),
         rx.el.footer(
             rx.hstack(
-                rx.text("© 2026 OmniPostr", size="1", color="gray"),
-                rx.link("Privacy policy", href="/privacy", size="1", color="gray"),
+                rx.text("© 2026 OmniPostr", size="1", color_scheme="gray"),
+                rx.link("Privacy policy", href="/privacy", size="1", color_scheme="gray"),
                 spacing="4",
                 justify="center",
             ),
@@ -230,7 +241,7 @@ def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Componen
         rx.card(
             rx.vstack(
                 rx.heading(title, size="6", as_="h1"),
-                rx.text(subtitle, color="gray") if subtitle else rx.fragment(),
+                rx.text(subtitle, color_scheme="gray") if subtitle else rx.fragment(),
                 *children,
                 spacing="4",
                 width="100%",

@@ -231,3 +231,39 @@ def test_another_workspace_cannot_see_or_touch_a_generation(page: Page, new_page
         left = [v.id for v in s.exec(select(Variant).where(Variant.generation_id == gen_id)).all()]
         assert left == alice_variants
         assert s.get(Generation, gen_id) is not None
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
+def test_generate_brings_the_results_into_view_and_says_when_they_are_ready(new_page, smtp, shots, viewport):
+    page = new_page()
+    sign_up(page, smtp, email=f"inview-{viewport['width']}@example.com")
+    page.set_viewport_size(viewport)
+    paste_and_generate(page, remove=("Instagram", "Threads"))
+    heading = page.locator("#results-heading")
+    expect(heading).to_be_focused()
+    expect(heading).to_be_in_viewport()
+    page.wait_for_timeout(800)  # the scroll is smooth
+    page.screenshot(path=str(shots / f"results-in-view-{viewport['width']}.png"))
+    expect(page.get_by_role("status").filter(has_text="All 3 posts are ready.")).to_have_count(1, timeout=30_000)
+
+
+def test_escape_closes_the_editor_and_the_focus_goes_back_to_its_edit_button(page: Page, smtp):
+    sign_up(page, smtp, email="escape@example.com")
+    paste_and_generate(page, remove=("Instagram", "Threads", "LinkedIn"))
+    expect(page.locator("[data-status=done]")).to_have_count(2, timeout=30_000)
+    page.get_by_role("button", name="Edit Bluesky post").click()
+    editor = page.get_by_role("form", name="Edit Bluesky post")
+    box = editor.get_by_role("textbox").first
+    expect(box).to_be_focused()
+    box.press("End")
+    box.press_sequentially(" and a draft nobody keeps")
+    page.keyboard.press("Escape")
+    expect(editor).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit Bluesky post")).to_be_focused()
+    expect(page.get_by_role("article", name="Bluesky")).not_to_contain_text("a draft nobody keeps")
+    # Save gives the focus back too
+    page.get_by_role("button", name="Edit Bluesky post").click()
+    expect(editor.get_by_role("textbox").first).to_be_focused()
+    editor.get_by_role("button", name="Save").click()
+    expect(editor).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit Bluesky post")).to_be_focused()

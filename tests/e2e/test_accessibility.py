@@ -1,0 +1,82 @@
+"""WCAG 2.2 AA in a real browser: axe-core on every page, signed out and signed in, in light
+and dark, and what a keyboard-only person meets first (the skip link, the landmarks)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import sign_up
+from tests.e2e.test_compose import paste_and_generate
+
+pytestmark = pytest.mark.browser
+
+AXE = Axe()
+PUBLIC = ["/", "/login", "/signup", "/reset", "/privacy", "/verify?token=not-a-token", "/no-such-page"]
+SIGNED_IN = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices"]
+
+
+def serious(page: Page) -> list[str]:
+    """axe-core's critical and serious violations on the page as it is now, one line each."""
+    found = AXE.run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): " + "; ".join(
+            f"{n['target'][0]} {n['html'][:80]} {n.get('failureSummary', '')[:160]}" for n in v["nodes"][:3]
+        )
+        for v in found
+        if v["impact"] in ("critical", "serious")
+    ]
+
+
+def settle(page: Page, path: str) -> None:
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("h1").first).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe_signed_out_and_in(new_page, smtp, scheme):
+    page = new_page(color_scheme=scheme)
+    problems = {}
+    for path in PUBLIC:
+        settle(page, path)
+        if found := serious(page):
+            problems[path] = found
+    sign_up(page, smtp, email=f"axe-{scheme}@example.com")
+    paste_and_generate(page, remove=("Instagram", "Threads", "Bluesky"))
+    expect(page.locator("[data-status=done]")).to_have_count(2, timeout=30_000)
+    gen_path = re.sub(r"^https?://[^/]+", "", page.url)
+    for path in [*SIGNED_IN, gen_path]:
+        settle(page, path)
+        if found := serious(page):
+            problems[path] = found
+    # a dialog and an open editor, too
+    settle(page, gen_path)
+    page.get_by_role("button", name="Edit X post").click()
+    expect(page.get_by_role("button", name="Save")).to_be_visible()
+    if found := serious(page):
+        problems[gen_path + " (editing)"] = found
+    assert problems == {}
+
+
+def test_a_keyboard_user_skips_to_the_content_and_the_page_has_its_landmarks(new_page, smtp, shots):
+    page = new_page()
+    sign_up(page, smtp, email="keys@example.com")
+    settle(page, "/app")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.screenshot(path=str(shots / "skip-link.png"))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # the first stop after the skip is inside the main content, not the sidebar
+    assert page.evaluate("() => !!document.activeElement.closest('main')")
+    expect(page.get_by_role("banner")).to_have_count(1)
+    expect(page.get_by_role("main")).to_have_count(1)
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    settle(page, "/no-such-page")
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
