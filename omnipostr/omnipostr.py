@@ -13,6 +13,7 @@ from omnipostr.http_security import security_headers, upload_limit
 from omnipostr.jobs import registry as job_registry
 from omnipostr.jobs import runner as job_runner
 from omnipostr.library import page as library_page
+from omnipostr.library import routes as library_routes
 from omnipostr.notify import devmail
 from omnipostr.privacy import page as privacy_page
 from omnipostr.repurpose import page as composer_page
@@ -26,7 +27,7 @@ observe.configure_logging(get_settings())
 job_registry.discover()
 register_nav(NavItem("Library", "/library", "library"), before="Settings")
 
-api = Starlette(routes=[*account_routes.routes, *observe.routes, *devmail.routes, *csp.routes])
+api = Starlette(routes=[*account_routes.routes, *library_routes.routes, *observe.routes, *devmail.routes, *csp.routes])
 
 app = rx.App(
     stylesheets=["/omnipostr.css"],

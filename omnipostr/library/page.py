@@ -6,7 +6,7 @@ import reflex as rx
 
 from omnipostr.library.state import PERIODS, STATUS_LABEL, GenerationState, LibraryState
 from omnipostr.repurpose import platforms
-from omnipostr.repurpose.components import cards_grid
+from omnipostr.repurpose.components import cards_grid, hand_over
 from omnipostr.ui.components import (
     confirm_dialog,
     empty_state,
@@ -132,6 +132,7 @@ def library_page() -> rx.Component:
 
 def generation_page() -> rx.Component:
     head_actions = rx.hstack(
+        hand_over(G),
         rx.cond(G.source_kept, rx.button(rx.icon("copy-plus", size=14), "Reuse in composer", size="2", on_click=G.reuse)),
         confirm_dialog(
             rx.button(rx.icon("trash-2", size=14), "Delete generation", size="2", variant="soft", color_scheme="red"),

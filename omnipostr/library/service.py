@@ -310,11 +310,11 @@ def edit_variant(s: Session, actor: Actor, variant_id: int, posts: list[str], fi
     if v.status not in ("done", "failed") or v.body is None:
         raise ComposeError("This post is still being written. Edit it when it is finished.")
     spec = platforms.PLATFORMS[v.platform]
-    clean_posts = [unicodedata.normalize("NFC", p).strip() for p in posts]
+    clean_posts = [_lines(unicodedata.normalize("NFC", p)).strip() for p in posts]
     # posts added or removed in a numbered thread: the numbers follow
     clean_posts = platforms.renumber([p for p in clean_posts if p]) or [""]
     known = {f.name for f in spec.fields}
-    clean_fields = {k: unicodedata.normalize("NFC", fields.get(k, "")).strip() for k in known}
+    clean_fields = {k: _lines(unicodedata.normalize("NFC", fields.get(k, ""))).strip() for k in known}
     post = Post(platform=v.platform, posts=clean_posts, fields=clean_fields)
     if len(post.text) > 100_000:
         raise ComposeError("That post is far too long to save.")
@@ -331,6 +331,11 @@ def edit_variant(s: Session, actor: Actor, variant_id: int, posts: list[str], fi
         reindex(s, gen.id)
     usage.record(s, "feature.edit", workspace_id=actor.workspace_id, user_id=actor.user_id, platform=v.platform)
     return _view(v)
+
+
+def _lines(text: str) -> str:
+    """One kind of line break (a pasted Windows text brings CR LF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def save_body(s: Session, v: Variant, post: Post, *, kind: str, author_id: int | None) -> None:

@@ -9,6 +9,7 @@ import reflex as rx
 from omnipostr.accounts.state import SessionState
 from omnipostr.repurpose.cards import Card, Meter
 from omnipostr.repurpose.state import EDITOR_KEYS, FOCUS_EDITOR, focus_after_edit
+from omnipostr.settings import get_settings
 from omnipostr.ui.components import confirm_dialog
 
 LEVEL_COLOR = {"ok": "green", "near": "amber", "over": "red"}
@@ -322,4 +323,34 @@ def cards_grid(S) -> rx.Component:
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
         width="100%",
+    )
+
+
+EXPORTS = [("Markdown (.md)", "md"), ("Spreadsheet (.csv)", "csv"), ("JSON (.json)", "json"), ("Plain text per platform (.zip)", "zip")]
+
+
+def hand_over(S) -> rx.Component:
+    """Copy all of a generation's posts, or download them as a file."""
+    base = get_settings().backend_path("/export/generations/")
+    return rx.hstack(
+        rx.button(rx.icon("copy", size=14), "Copy all", size="2", variant="soft", on_click=S.copy_all,
+                  disabled=S.running),
+        rx.dropdown_menu.root(
+            rx.dropdown_menu.trigger(
+                rx.button(rx.icon("download", size=14), "Export", rx.icon("chevron-down", size=14), size="2", variant="soft",
+                          disabled=S.running),
+            ),
+            rx.dropdown_menu.content(
+                *[
+                    rx.dropdown_menu.item(
+                        # a document request (not the app's own navigation), so the browser downloads
+                        rx.link(label, href=base + S.generation_id.to_string() + "." + fmt, download="",
+                                reload_document=True, underline="none", color="inherit"),
+                        as_child=True,
+                    )
+                    for label, fmt in EXPORTS
+                ],
+            ),
+        ),
+        spacing="2",
     )

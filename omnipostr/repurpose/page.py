@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from omnipostr.repurpose.components import cards_grid, platform_badge
+from omnipostr.repurpose.components import cards_grid, hand_over, platform_badge
 from omnipostr.repurpose.service import TONES
 from omnipostr.repurpose.state import LANGUAGES, ComposerState, platform_choices
 from omnipostr.settings import get_settings
@@ -293,6 +293,7 @@ def results() -> rx.Component:
                     (S.failed_count > 0) & ~S.running,
                     rx.button(rx.icon("refresh-cw", size=14), "Retry failed", on_click=S.retry_failed, size="2"),
                 ),
+                rx.cond(S.generation_id > 0, hand_over(S)),
                 rx.cond(S.generation_id > 0, link_button("Open in library", href="/library/" + S.generation_id.to_string(), size="2", variant="soft")),
                 rx.button("New draft", on_click=[CLEAR_BOX, S.new_draft], size="2", variant="ghost"),
                 width="100%",

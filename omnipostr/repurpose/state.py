@@ -171,6 +171,15 @@ class CardsState(SessionState):
         await db.run(library.record_feature, actor, "copy", platform=card.platform)
         return [rx.set_clipboard(card.copy_text), rx.toast.success(f"{card.name} post copied.")]
 
+    @member_event
+    async def copy_all(self, actor):
+        ready = [c for c in self.cards if c.copy_text]
+        if not ready:
+            return rx.toast.error("Nothing to copy yet.")
+        await db.run(library.record_feature, actor, "copy_all", platforms=len(ready))
+        text = "\n\n\n".join(f"{c.name}\n\n{c.copy_text}" for c in ready)
+        return [rx.set_clipboard(text), rx.toast.success(f"All {len(ready)} posts copied.")]
+
     @tab_event
     def start_edit(self, variant_id: int):
         card = self._find(int(variant_id))

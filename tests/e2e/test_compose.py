@@ -267,3 +267,42 @@ def test_escape_closes_the_editor_and_the_focus_goes_back_to_its_edit_button(pag
     editor.get_by_role("button", name="Save").click()
     expect(editor).to_have_count(0)
     expect(page.get_by_role("button", name="Edit Bluesky post")).to_be_focused()
+
+
+def test_copy_all_and_export_each_format_from_the_composer_and_the_library(page: Page, smtp, tmp_path, shots):
+    import csv
+    import io
+    import zipfile
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up(page, smtp, email="handover@example.com")
+    paste_and_generate(page, remove=("Instagram", "Threads"))
+    expect(page.locator("[data-status=done]")).to_have_count(3, timeout=30_000)
+    page.get_by_role("button", name="Copy all").click()
+    expect(page.get_by_text("All 3 posts copied.")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert all(name in copied for name in ("X", "LinkedIn", "Bluesky")) and "1/" in copied
+
+    def download(label: str) -> bytes:
+        page.get_by_role("button", name="Export").click()
+        with page.expect_download() as info:
+            page.get_by_role("menuitem", name=label).click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        return path.read_bytes()
+
+    page.get_by_role("button", name="Export").click()
+    page.screenshot(path=str(shots / "export-menu.png"))
+    page.keyboard.press("Escape")
+    md = download("Markdown (.md)").decode("utf-8")
+    assert md.startswith("# What We Learned") and "## LinkedIn" in md
+    rows = list(csv.DictReader(io.StringIO(download("Spreadsheet (.csv)").decode("utf-8-sig"), newline="")))
+    assert {r["platform"] for r in rows} == {"x", "linkedin", "bluesky"}
+    doc = json.loads(download("JSON (.json)"))
+    assert [p["platform"] for p in doc["posts"]] == ["x", "linkedin", "bluesky"]
+    with zipfile.ZipFile(io.BytesIO(download("Plain text per platform (.zip)"))) as z:
+        assert sorted(z.namelist()) == ["bluesky.txt", "linkedin.txt", "x.txt"]
+    # the same from the library
+    page.get_by_role("link", name="Open in library").click()
+    expect(page.get_by_role("button", name="Export")).to_be_visible()
+    assert json.loads(download("JSON (.json)")) == doc
