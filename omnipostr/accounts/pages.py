@@ -242,7 +242,7 @@ def reset_confirm_page() -> rx.Component:
 
 def verify_page() -> rx.Component:
     return auth_card(
-        "Confirming your email",
+        rx.cond(VerifyState.status == "failed", "That link did not work", "Confirming your email"),
         "",
         rx.cond(
             VerifyState.status == "failed",

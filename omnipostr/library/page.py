@@ -40,7 +40,8 @@ def filters() -> rx.Component:
             rx.vstack(
                 rx.el.label("Search", html_for="library-search", class_name="op-label op-small"),
                 rx.hstack(
-                    rx.input(id="library-search", name="q", placeholder="Words from a title or a post", default_value=L.query, size="2", min_width="240px"),
+                    rx.input(id="library-search", name="q", placeholder="Words from a title or a post", default_value=L.query, size="2", min_width="240px",
+                             key="search-" + L.visit.to_string()),
                     rx.button("Search", type="submit", size="2", variant="soft"),
                     spacing="2",
                 ),

@@ -35,6 +35,7 @@ class LibraryState(SessionState):
     platform: str = "all"
     status: str = "all"
     period: str = "all"
+    visit: int = 0
     cursor_stack: list[str] = []  # cursors of the pages before this one
     cursor: str = ""
     next_cursor: str = ""
@@ -87,6 +88,10 @@ class LibraryState(SessionState):
 
     @member_event(page=True)
     async def load(self, actor):
+        # a new visit starts from the whole library: a search left from last time would
+        # greet a returning person with "Nothing matches"
+        self.query, self.platform, self.status, self.period = "", "all", "all", "all"
+        self.visit += 1  # the search box is drawn again, empty
         await self._refilter(actor)
 
     @member_event

@@ -62,7 +62,7 @@ def _paste_tab() -> rx.Component:
         ),
         _error("text"),
         rx.hstack(
-            rx.text(S.word_count.to_string() + " words · " + S.reading_minutes.to_string() + " min read", size="1", color_scheme="gray", aria_live="polite"),
+            rx.text(S.source_stats, size="1", color_scheme="gray", aria_live="polite"),
             rx.cond(S.filename != "", rx.badge(rx.icon("file-text", size=12), S.filename, variant="soft", color_scheme="gray")),
             rx.cond(S.source_url != "", rx.badge(rx.icon("link", size=12), "Imported link", variant="soft", color_scheme="gray")),
             rx.spacer(),
@@ -266,8 +266,13 @@ def generate_bar() -> rx.Component:
                 ),
                 loading=S.starting,
                 disabled=S.running | (S.selected.length() == 0),
+                aria_describedby="generate-why",
             ),
             rx.vstack(
+                rx.cond(
+                    (S.selected.length() == 0) & ~S.running,
+                    rx.text("Pick at least one platform to generate.", size="1", weight="medium", id="generate-why"),
+                ),
                 rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color_scheme="gray"),
                 rx.text("Engine: ", S.engine_label, size="1", color_scheme="gray"),
                 rx.text("Shortcut: Ctrl+Enter or ⌘+Enter in the text", size="1", color_scheme="gray", class_name="op-wide-only"),

@@ -372,6 +372,11 @@ class ComposerState(CardsState):
         return sources.reading_minutes(self.word_count) if self.word_count else 0
 
     @rx.var
+    def source_stats(self) -> str:
+        n = self.word_count
+        return f"{n:,} word{'' if n == 1 else 's'} · {self.reading_minutes} min read"
+
+    @rx.var
     def engine_label(self) -> str:
         return (
             "Claude" if get_settings().claude_enabled

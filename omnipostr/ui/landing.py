@@ -41,7 +41,7 @@ def landing_page() -> rx.Component:
                 ),
                 rx.text(
                     "Paste a blog post, newsletter or video script. OmniPostr writes the X thread, the LinkedIn post, "
-                    "the Instagram caption, the Bluesky, Threads and Mastodon posts, the TikTok and Shorts scripts and "
+                    "the Instagram caption, the Facebook, Bluesky, Threads and Mastodon posts, the TikTok and Shorts scripts and "
                     "the newsletter blurb — each right for its platform, in your voice, without inventing facts.",
                     size="4",
                     color_scheme="gray",

@@ -236,7 +236,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
     )
 
 
-def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Component:
+def auth_card(title: str | rx.Var, subtitle: str, *children: rx.Component) -> rx.Component:
     return public_layout(
         rx.card(
             rx.vstack(

@@ -89,6 +89,12 @@ def test_paste_generate_edit_copy_and_find_in_library(page: Page, smtp, live_app
     page.get_by_role("textbox", name="Search").fill("zeppelin")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_text("Nothing matches")).to_be_visible()
+    page.reload()  # a new visit starts from the whole library, not from the last search
+    expect(page.get_by_role("textbox", name="Search")).to_have_value("")
+    expect(page.get_by_role("link", name=re.compile("Four-Day Week"))).to_be_visible()
+    page.get_by_role("textbox", name="Search").fill("zeppelin")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_text("Nothing matches")).to_be_visible()
     page.get_by_role("button", name="Clear filters").click()
     page.get_by_role("link", name=re.compile("Four-Day Week")).click()
     detail = page.get_by_role("article", name="Bluesky")
@@ -306,3 +312,21 @@ def test_copy_all_and_export_each_format_from_the_composer_and_the_library(page:
     page.get_by_role("link", name="Open in library").click()
     expect(page.get_by_role("button", name="Export")).to_be_visible()
     assert json.loads(download("JSON (.json)")) == doc
+
+
+def test_a_disabled_generate_says_why_and_counts_read_as_sentences(page: Page, smtp):
+    sign_up(page, smtp, email="why@example.com")
+    page.get_by_label("Your article or script").fill("Hello")
+    expect(page.get_by_text("1 word · 1 min read")).to_be_visible()
+    page.get_by_role("button", name="None", exact=True).click()
+    generate = page.get_by_role("button", name="Generate posts")
+    expect(generate).to_be_disabled()
+    expect(generate).to_have_accessible_description("Pick at least one platform to generate.")
+    page.get_by_role("group", name="Platforms").get_by_role("button", name="X", exact=True).click()
+    expect(generate).to_be_enabled()
+    expect(page.get_by_text("Pick at least one platform to generate.")).to_have_count(0)
+
+
+def test_a_failed_email_link_says_so_in_its_heading(page: Page):
+    page.goto("/verify?token=not-a-real-token")
+    expect(page.get_by_role("heading", level=1)).to_have_text("That link did not work")
