@@ -303,7 +303,10 @@ def reindex(s: Session, generation_id: int) -> None:
 # --- editing ---------------------------------------------------------------------------------------
 
 
-def edit_variant(s: Session, actor: Actor, variant_id: int, posts: list[str], fields: dict[str, str]) -> VariantView:
+def edit_variant(
+    s: Session, actor: Actor, variant_id: int, posts: list[str], fields: dict[str, str], *, kind: str = "edit",
+    edited: bool = True,
+) -> VariantView:
     """Save a person's edit. The edit is kept even when it breaks a platform rule (the user
     decides); the problems are shown on the card."""
     v = _variant(s, actor, variant_id)
@@ -321,11 +324,11 @@ def edit_variant(s: Session, actor: Actor, variant_id: int, posts: list[str], fi
     gen = s.get(Generation, v.generation_id) if v.generation_id else None
     src = s.get(Source, gen.source_id) if gen and gen.source_id else None
     problems, flags = check_post(post, src.text if src else None, gen.options if gen else {})
-    save_body(s, v, post, kind="edit", author_id=actor.user_id)
+    save_body(s, v, post, kind=kind, author_id=actor.user_id)
     advice = platforms.advise(v.platform, post, dict((gen.options if gen else {}).get("platform_settings") or {}))
     v.problems = problems_as_dicts(problems) + problems_as_dicts(advice, "tip")
     v.flags = flags
-    v.edited = True
+    v.edited = edited
     s.add(v)
     if gen is not None:
         reindex(s, gen.id)
@@ -355,6 +358,7 @@ def revisions(s: Session, actor: Actor, variant_id: int) -> list[VariantRevision
 
 
 def restore_revision(s: Session, actor: Actor, variant_id: int, version: int) -> VariantView:
+    """Make an earlier version the current one again (as a new version: nothing is lost)."""
     v = _variant(s, actor, variant_id)
     rev = s.exec(
         select(VariantRevision).where(VariantRevision.variant_id == v.id, VariantRevision.version == version)
@@ -362,7 +366,48 @@ def restore_revision(s: Session, actor: Actor, variant_id: int, version: int) ->
     if rev is None:
         raise NotFound("revision")
     data = json.loads(rev.body)
-    return edit_variant(s, actor, variant_id, data.get("posts", []), data.get("fields", {}))
+    return edit_variant(
+        s, actor, variant_id, data.get("posts", []), data.get("fields", {}), kind="restore",
+        edited=rev.kind in ("edit", "restore") and rev.author_id is not None,
+    )
+
+
+def undo(s: Session, actor: Actor, variant_id: int) -> VariantView:
+    """Back to the version before the current one."""
+    v = _variant(s, actor, variant_id)
+    before = s.exec(
+        select(VariantRevision.version)
+        .where(VariantRevision.variant_id == v.id, VariantRevision.version < v.version)
+        .order_by(col(VariantRevision.version).desc())
+    ).first()
+    if before is None:
+        raise ComposeError("There is no earlier version of this post.")
+    return restore_revision(s, actor, variant_id, before)
+
+
+VERSION_LABELS = {"generated": "Generated", "edit": "Edited", "regenerate": "Regenerated",
+                  "rewrite": "Rewritten grounded", "restore": "Restored"}
+
+
+@dataclass
+class Version:
+    version: int
+    label: str
+    created_at: datetime
+    preview: str
+    current: bool
+
+
+def versions(s: Session, actor: Actor, variant_id: int) -> list[Version]:
+    """Every version of a post, newest first: its takes and its edits."""
+    v = _variant(s, actor, variant_id)
+    out = []
+    for rev in revisions(s, actor, variant_id):
+        data = json.loads(rev.body)
+        text = " ".join(data.get("posts", [])) or " ".join(data.get("fields", {}).values())
+        preview = text if len(text) <= 160 else text[:159].rsplit(" ", 1)[0] + "…"
+        out.append(Version(rev.version, VERSION_LABELS.get(rev.kind, rev.kind.title()), rev.created_at, preview, rev.version == v.version))
+    return out
 
 
 def delete_variant(s: Session, actor: Actor, variant_id: int) -> None:

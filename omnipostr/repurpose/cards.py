@@ -59,6 +59,7 @@ class Card:
     copy_text: str = ""
     summary: str = ""  # e.g. "Thread of 5 posts · 41 s"
     thread: bool = False
+    version: int = 0  # how many versions the post has had (each generated, regenerated or edited text)
 
 
 def level(length: int, limit: int) -> str:
@@ -129,9 +130,11 @@ def from_post(
     repaired: bool = False,
     edited: bool = False,
     settings: dict | None = None,
+    version: int = 0,
 ) -> Card:
     card = empty(platform, status)
     card.variant_id = variant_id
+    card.version = version
     card.error = error
     card.repaired = repaired
     card.edited = edited

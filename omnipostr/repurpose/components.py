@@ -210,8 +210,27 @@ def _actions(S, card: Card) -> rx.Component:
                   id="edit-" + card.variant_id.to_string(),
                   on_click=[S.start_edit(card.variant_id), rx.call_script(FOCUS_EDITOR)],
                   aria_label="Edit " + card.name + " post"),
-        rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="soft", color_scheme="gray",
-                  on_click=S.regenerate(card.variant_id), aria_label="Regenerate " + card.name + " post"),
+        rx.cond(
+            card.edited,
+            # an edited post asks first; its edits stay a version away
+            confirm_dialog(
+                rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="soft", color_scheme="gray",
+                          aria_label="Regenerate " + card.name + " post"),
+                "Regenerate your edited " + card.name + " post?",
+                "A new take replaces the text you edited. Your edits stay in Versions, and Undo brings them back.",
+                "Regenerate",
+                S.regenerate(card.variant_id),
+                danger=False,
+            ),
+            rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="soft", color_scheme="gray",
+                      on_click=S.regenerate(card.variant_id), aria_label="Regenerate " + card.name + " post"),
+        ),
+        rx.cond(
+            card.version > 1,
+            rx.button(rx.icon("undo-2", size=14), "Undo", size="1", variant="soft", color_scheme="gray",
+                      on_click=S.undo(card.variant_id), aria_label="Undo the last change to the " + card.name + " post"),
+        ),
+        _versions(S, card),
         rx.cond(
             card.flags.length() > 0,
             rx.button(rx.icon("shield-check", size=14), "Rewrite grounded", size="1", variant="soft", color_scheme="amber",
@@ -229,6 +248,53 @@ def _actions(S, card: Card) -> rx.Component:
         spacing="2",
         width="100%",
         wrap="wrap",
+    )
+
+
+def _versions(S, card: Card) -> rx.Component:
+    """Every take and edit of a post, any of which can be made current again."""
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(rx.icon("history", size=14), "Versions", size="1", variant="ghost", color_scheme="gray",
+                      on_click=S.open_versions(card.variant_id), aria_label="Versions of the " + card.name + " post"),
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Versions of the " + card.name + " post"),
+            rx.dialog.description("Each take and each edit is kept. Restore one to make it the post again.", size="2"),
+            rx.vstack(
+                rx.foreach(
+                    S.versions,
+                    lambda v: rx.box(
+                        rx.hstack(
+                            rx.text("Version " + v["version"] + " · " + v["label"], weight="medium", size="2"),
+                            rx.spacer(),
+                            rx.cond(
+                                v["current"] == "yes",
+                                rx.badge("Current", color_scheme="green", high_contrast=True),
+                                rx.dialog.close(
+                                    rx.button("Restore", size="1", variant="soft", on_click=S.restore_version(v["version"]),
+                                              aria_label="Restore version " + v["version"]),
+                                ),
+                            ),
+                            align="center",
+                            width="100%",
+                        ),
+                        rx.text(v["when"], size="1", color_scheme="gray"),
+                        rx.text(v["preview"], size="2", class_name="op-version-preview"),
+                        class_name="op-version",
+                        width="100%",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+                margin_top="1em",
+                max_height="60vh",
+                overflow_y="auto",
+            ),
+            rx.flex(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")), justify="end", margin_top="1em"),
+            max_width="560px",
+        ),
+        on_open_change=S.versions_open,
     )
 
 

@@ -115,7 +115,7 @@ class VariantRevision(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
     version: int = 1
     body: str = Field(sa_column=Column(ContentText, nullable=False))
-    kind: str = Field(default="generated", max_length=16)  # generated | edit | regenerate | rewrite
+    kind: str = Field(default="generated", max_length=16)  # generated | edit | regenerate | rewrite | restore
     author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=clock.now)
 

@@ -48,6 +48,8 @@ class CardsState(SessionState):
     draft_fields: list[Meter] = []
     watching: bool = False
     run_seconds: int = 0  # how long the run on the page has been going, while it goes
+    versions_of: int = 0  # the post whose versions are listed (a dialog)
+    versions: list[dict[str, str]] = []
     _run_t0: float = 0.0
     _settings: dict = {}
     _shown: dict = {}  # platform -> the streamed text its card shows (not parsed again)
@@ -92,7 +94,7 @@ class CardsState(SessionState):
     def _card(self, v: library.VariantView) -> Card:
         return cards.from_post(
             v.platform, v.post, status=v.status, variant_id=v.id, problems=v.problems, flags=v.flags,
-            error=v.error, repaired=v.repaired, edited=v.edited, settings=self._settings,
+            error=v.error, repaired=v.repaired, edited=v.edited, settings=self._settings, version=v.version,
         )
 
     def _apply_progress(self, prog: progress.RunProgress | None, finished: dict[str, Card]) -> None:
@@ -179,6 +181,50 @@ class CardsState(SessionState):
         await db.run(library.record_feature, actor, "copy_all", platforms=len(ready))
         text = "\n\n\n".join(f"{c.name}\n\n{c.copy_text}" for c in ready)
         return [rx.set_clipboard(text), rx.toast.success(f"All {len(ready)} posts copied.")]
+
+    @member_event
+    async def undo(self, actor, variant_id: int):
+        """Back to the version before the last change (an edit, a regenerate, a rewrite)."""
+        try:
+            view = await db.run(library.undo, actor, int(variant_id))
+        except (ComposeError, NotFound) as e:
+            return rx.toast.error(getattr(e, "message", "That post no longer exists."))
+        self._replace(self._card(view))
+        return rx.toast.success(f"{platforms.PLATFORMS[view.platform].name} post is back to how it was.")
+
+    @member_event
+    async def open_versions(self, actor, variant_id: int):
+        try:
+            found = await db.run(library.versions, actor, int(variant_id))
+        except NotFound:
+            return rx.toast.error("That post no longer exists.")
+        self.versions_of = int(variant_id)
+        self.versions = [
+            {
+                "version": str(v.version), "label": v.label, "when": v.created_at.strftime("%d %b %Y, %H:%M UTC"),
+                "preview": v.preview, "current": "yes" if v.current else "no",
+            }
+            for v in found
+        ]
+        return None
+
+    @tab_event
+    def versions_open(self, open_: bool):
+        if not open_:
+            self.versions_of = 0
+            self.versions = []
+
+    @member_event
+    async def restore_version(self, actor, version: int):
+        vid = self.versions_of
+        try:
+            view = await db.run(library.restore_revision, actor, vid, int(version))
+        except (ComposeError, NotFound) as e:
+            return rx.toast.error(getattr(e, "message", "That version no longer exists."))
+        self._replace(self._card(view))
+        self.versions_of = 0
+        self.versions = []
+        return rx.toast.success(f"Version {int(version)} restored. Undo goes back.")
 
     @tab_event
     def start_edit(self, variant_id: int):

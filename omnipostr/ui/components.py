@@ -149,8 +149,9 @@ def link_button(*children, href: rx.Var | str, **props) -> rx.Component:
     return rx.button(rx.link(*children, href=href, underline="none"), as_child=True, **props)
 
 
-def confirm_dialog(trigger: rx.Component, title, description, confirm_label, on_confirm) -> rx.Component:
-    """A destructive action behind a question: the trigger opens it; "Keep it" closes it."""
+def confirm_dialog(trigger: rx.Component, title, description, confirm_label, on_confirm, *, danger: bool = True) -> rx.Component:
+    """An action behind a question (red when it destroys): the trigger opens it; "Keep it"
+    closes it."""
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(trigger),
         rx.alert_dialog.content(
@@ -158,7 +159,7 @@ def confirm_dialog(trigger: rx.Component, title, description, confirm_label, on_
             rx.alert_dialog.description(description),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(confirm_label, color_scheme="red", on_click=on_confirm)),
+                rx.alert_dialog.action(rx.button(confirm_label, color_scheme="red" if danger else "iris", on_click=on_confirm)),
                 spacing="2",
                 justify="end",
                 margin_top="1em",

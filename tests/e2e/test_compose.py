@@ -330,3 +330,38 @@ def test_a_disabled_generate_says_why_and_counts_read_as_sentences(page: Page, s
 def test_a_failed_email_link_says_so_in_its_heading(page: Page):
     page.goto("/verify?token=not-a-real-token")
     expect(page.get_by_role("heading", level=1)).to_have_text("That link did not work")
+
+
+def test_an_edited_post_asks_before_regenerating_and_undo_brings_the_edit_back(page: Page, smtp, shots):
+    sign_up(page, smtp, email="undo@example.com")
+    paste_and_generate(page, remove=("Instagram", "Threads", "LinkedIn", "X"))
+    card = page.get_by_role("article", name="Bluesky")
+    expect(card).to_have_attribute("data-status", "done", timeout=30_000)
+    card.get_by_role("button", name="Edit Bluesky post").click()
+    box = page.get_by_role("form", name="Edit Bluesky post").get_by_role("textbox").first
+    box.fill("Our studio works four days a week, and we keep it.")
+    page.get_by_role("form", name="Edit Bluesky post").get_by_role("button", name="Save").click()
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_be_visible()
+
+    card.get_by_role("button", name="Regenerate Bluesky post").click()
+    ask = page.get_by_role("alertdialog")
+    expect(ask).to_contain_text("Regenerate your edited Bluesky post?")
+    ask.get_by_role("button", name="Keep it").click()
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_be_visible()
+    card.get_by_role("button", name="Regenerate Bluesky post").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Regenerate").click()
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_have_count(0, timeout=30_000)
+    expect(card).to_have_attribute("data-status", "done", timeout=30_000)
+
+    card.get_by_role("button", name="Undo the last change to the Bluesky post").click()
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_be_visible()
+    # every take and edit is listed, and any can be restored
+    card.get_by_role("button", name="Versions of the Bluesky post").click()
+    dialog = page.get_by_role("dialog", name="Versions of the Bluesky post")
+    expect(dialog.get_by_text(re.compile(r"^Version \d · "))).to_have_count(4)
+    expect(dialog.get_by_text("Version 3 · Regenerated")).to_be_visible()
+    page.screenshot(path=str(shots / "versions.png"))
+    dialog.get_by_role("button", name="Restore version 1").click()
+    expect(dialog).to_have_count(0)
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_have_count(0)
+    expect(page.get_by_text("Version 1 restored. Undo goes back.")).to_be_visible()

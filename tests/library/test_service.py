@@ -201,3 +201,29 @@ async def test_another_workspace_cannot_see_or_touch_anything():
         with pytest.raises(NotFound):
             db.in_session(call)
     assert len(db.in_session(library.get_generation, ada, gen.id).variants) == 2
+
+
+async def test_every_take_and_edit_is_a_version_and_undo_goes_back_one():
+    ada = member()
+    gen = await generated(ada, platforms=["bluesky"])
+    bsky = db.in_session(library.variant_views, ada, gen.id)["bluesky"]
+    first = bsky.post.posts
+    edited = db.in_session(library.edit_variant, ada, bsky.id, ["My own words about the four-day week."], {})
+    assert edited.edited and edited.version == 2
+    await runner.run(gen.id, engine=OfflineEngine())  # nothing left to write: no new version
+    assert db.in_session(library.get_variant, ada, bsky.id).version == 2
+    back = db.in_session(library.undo, ada, bsky.id)
+    assert back.post.posts == first and back.version == 3 and not back.edited
+    again = db.in_session(library.undo, ada, bsky.id)  # undo of the undo: the edit again
+    assert again.post.posts == ["My own words about the four-day week."] and again.edited
+    found = db.in_session(library.versions, ada, bsky.id)
+    assert [(v.version, v.label, v.current) for v in found] == [
+        (4, "Restored", True), (3, "Restored", False), (2, "Edited", False), (1, "Generated", False),
+    ]
+    restored = db.in_session(library.restore_revision, ada, bsky.id, 1)
+    assert restored.post.posts == first
+    eve = member("eve@example.com", team="Elsewhere")
+    with pytest.raises(NotFound):
+        db.in_session(library.versions, eve, bsky.id)
+    with pytest.raises(NotFound):
+        db.in_session(library.undo, eve, bsky.id)
