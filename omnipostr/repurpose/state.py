@@ -314,7 +314,12 @@ class CardsState(SessionState):
             return rx.toast.error(getattr(e, "message", "That post no longer exists."))
         self._replace(self._card(view))
         self.editing = 0
-        return [rx.toast.success("Saved."), rx.call_script(focus_after_edit(str(view.id)))]
+        broken = [p["message"] for p in view.problems if p.get("severity", "error") == "error"]
+        said = (
+            rx.toast.warning(f"Saved as a draft that {platforms.PLATFORMS[view.platform].name} would not take: {broken[0]}")
+            if broken else rx.toast.success("Saved.")
+        )
+        return [said, rx.call_script(focus_after_edit(str(view.id)))]
 
     async def _relaunch(self, actor, variant_ids: list[int] | None, kind: str):
         if not self.generation_id:

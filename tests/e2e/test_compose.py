@@ -273,6 +273,12 @@ def test_escape_closes_the_editor_and_the_focus_goes_back_to_its_edit_button(pag
     editor.get_by_role("button", name="Save").click()
     expect(editor).to_have_count(0)
     expect(page.get_by_role("button", name="Edit Bluesky post")).to_be_focused()
+    # a post over the platform's limit is kept, and said to be one the platform would refuse
+    page.get_by_role("button", name="Edit Bluesky post").click()
+    editor.get_by_role("textbox").first.fill("Four days, same pay, same clients. " * 12)
+    editor.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(re.compile(r"^Saved as a draft that Bluesky would not take: "))).to_be_visible()
+    expect(page.get_by_text("Saved.", exact=True)).to_have_count(0)
 
 
 def test_copy_all_and_export_each_format_from_the_composer_and_the_library(page: Page, smtp, tmp_path, shots):
