@@ -120,6 +120,11 @@ def variant_views(
     return {v.platform: _view(v) for v in s.exec(q.order_by(col(Variant.id))).all()}
 
 
+def has_generations(s: Session, actor: Actor) -> bool:
+    """Whether the actor's workspace has generated anything yet (a first visit has not)."""
+    return s.exec(select(Generation.id).where(Generation.workspace_id == actor.workspace_id).limit(1)).first() is not None
+
+
 def get_variant(s: Session, actor: Actor, variant_id: int) -> VariantView:
     return _view(_variant(s, actor, variant_id))
 

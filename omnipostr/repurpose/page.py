@@ -333,9 +333,64 @@ def results() -> rx.Component:
     )
 
 
+def _meaning(term: rx.Component, text) -> rx.Component:
+    return rx.fragment(rx.el.dt(term), rx.el.dd(rx.text(text, size="2", color_scheme="gray")))
+
+
+def welcome() -> rx.Component:
+    """The first visit of a workspace: how it works, a sample to try, what the badges mean,
+    which engine writes, and the month's allowance."""
+    return rx.cond(
+        S.first_run & ~S.welcome_closed & (S.cards.length() == 0),
+        rx.card(
+            rx.vstack(
+                rx.heading("Welcome to OmniPostr", size="4", as_="h2"),
+                rx.text(
+                    "Paste an article or a script, pick the platforms, and press Generate posts: you get a post made "
+                    "for each platform, to edit, copy or export. Everything you generate is kept in the Library.",
+                    size="2",
+                ),
+                rx.hstack(
+                    rx.button(rx.icon("file-text", size=14), "Try a sample article", on_click=[CLEAR_BOX, S.use_sample], size="2"),
+                    rx.button("Got it", on_click=S.close_welcome, size="2", variant="soft", color_scheme="gray"),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                rx.el.dl(
+                    _meaning(rx.badge(rx.icon("shield-check", size=12), "Grounded", color_scheme="green", high_contrast=True),
+                             "Every number, name, quote and link in the post is in your text."),
+                    _meaning(rx.badge(rx.icon("triangle-alert", size=12), "Check facts", color_scheme="amber", high_contrast=True),
+                             "The post says something your text does not; the card quotes it so you can fix or rewrite it."),
+                    _meaning(rx.badge("Fitted to the rules", color_scheme="blue", variant="soft", high_contrast=True),
+                             "It was shortened or split to fit the platform's limits."),
+                    _meaning(rx.text("Engine", weight="medium", size="2"),
+                             rx.cond(
+                                 S.claude_on,
+                                 "Claude writes the posts.",
+                                 "Extractive drafts: your own sentences, picked and laid out for each platform, no AI. To "
+                                 "write with Claude, whoever runs OmniPostr sets an Anthropic API key (ANTHROPIC_API_KEY) "
+                                 "and restarts it.",
+                             )),
+                    _meaning(rx.text("This month", weight="medium", size="2"),
+                             S.used.to_string() + " of " + S.limit.to_string() + " generations of your plan used."),
+                    class_name="op-welcome-list",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            size="2",
+            width="100%",
+            margin_bottom="1.5em",
+            role="region",
+            aria_label="Welcome",
+        ),
+    )
+
+
 def composer_page() -> rx.Component:
     return app_layout(
         page_header("Compose", "Paste an article and get posts made for every platform."),
+        welcome(),
         rx.cond(
             S.restricted,
             rx.callout(

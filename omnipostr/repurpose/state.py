@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import reflex as rx
 
@@ -413,6 +413,8 @@ class ComposerState(CardsState):
     errors: dict[str, str] = {}
     starting: bool = False
     restricted: bool = False
+    first_run: bool = False  # the workspace has generated nothing yet: the welcome shows
+    welcome_closed: bool = False
 
     @rx.var
     def word_count(self) -> int:
@@ -442,9 +444,9 @@ class ComposerState(CardsState):
         def work(s):
             voices = service.list_voices(s, actor)
             used, limit = service.usage_this_month(s, actor.workspace_id)
-            return voices, used, limit, service.processing_restricted(s, actor)
+            return voices, used, limit, service.processing_restricted(s, actor), not library.has_generations(s, actor)
 
-        voices, self.used, self.limit, self.restricted = await db.run(work)
+        voices, self.used, self.limit, self.restricted, self.first_run = await db.run(work)
         self.voices = [{"id": str(v.id), "name": v.name} for v in voices]
         if self.voice_id != "none" and self.voice_id not in {v["id"] for v in self.voices}:
             self.voice_id = "none"
@@ -706,11 +708,29 @@ class ComposerState(CardsState):
         ]
 
     @tab_event
+    def use_sample(self):
+        """Put the sample article in the box (a text written for trying OmniPostr)."""
+        self._clear_source()
+        self._seed(SAMPLE.read_text(encoding="utf-8"))
+        self.source_tab = "paste"
+
+    @tab_event
+    def close_welcome(self):
+        self.welcome_closed = True
+
+    @rx.var
+    def claude_on(self) -> bool:
+        return get_settings().claude_enabled
+
+    @tab_event
     def new_draft(self):
         self._forget_generation()
         self._clear_source()
         return rx.call_script("window.history.replaceState(null, '', '/app')")
 
+
+SAMPLE = Path(__file__).with_name("samples") / "tool-library.md"
+"""The sample article of the welcome: written for OmniPostr, free to use."""
 
 SHOW_RESULTS = """
 setTimeout(() => {

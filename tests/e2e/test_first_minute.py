@@ -197,3 +197,24 @@ def test_a_visitor_cannot_read_anyones_mail_on_the_default_install(new_page, mai
     # the reset mail is there, for the operator only
     expect(mailless_app.open_mail(owner, "To: owen@example.com", "reset")).to_be_visible()
     owner.screenshot(path=str(shots / "mailbox-operator.png"), full_page=True)
+
+
+def test_a_new_workspace_is_welcomed_and_the_sample_article_generates(page: Page, smtp, shots):
+    from tests.e2e.helpers import sign_up
+    from tests.e2e.test_accessibility import serious
+
+    sign_up(page, smtp, email="newcomer@example.com")
+    hello = page.get_by_role("region", name="Welcome")
+    expect(hello).to_be_visible()
+    expect(hello).to_contain_text("Extractive drafts")
+    expect(hello).to_contain_text("0 of 30 generations of your plan used.")
+    assert serious(page) == []
+    page.screenshot(path=str(shots / "welcome.png"), full_page=True)
+    hello.get_by_role("button", name="Try a sample article").click()
+    expect(page.get_by_label("Your article or script")).to_have_value(re.compile(r"^# What a Year of Lending Drills"))
+    page.get_by_role("button", name="Generate posts").click()
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+    expect(hello).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("heading", name="Compose")).to_be_visible()
+    expect(page.get_by_role("region", name="Welcome")).to_have_count(0)  # a workspace with posts is past its first visit
