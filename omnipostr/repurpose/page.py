@@ -405,7 +405,7 @@ def composer_page() -> rx.Component:
         rx.grid(
             rx.box(source_card(), grid_area="source", min_width="0"),
             rx.box(options_card(), grid_area="options", min_width="0"),
-            rx.box(generate_bar(), grid_area="generate", min_width="0"),
+            rx.box(generate_bar(), grid_area="generate", min_width="0", class_name="op-generate"),
             grid_template_columns=rx.breakpoints(initial="minmax(0, 1fr)", lg="minmax(0, 3fr) minmax(0, 2fr)"),
             grid_template_rows=rx.breakpoints(initial="auto", lg="auto 1fr"),
             grid_template_areas=rx.breakpoints(

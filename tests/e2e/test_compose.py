@@ -371,3 +371,17 @@ def test_an_edited_post_asks_before_regenerating_and_undo_brings_the_edit_back(p
     expect(dialog).to_have_count(0)
     expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_have_count(0)
     expect(page.get_by_text("Version 1 restored. Undo goes back.")).to_be_visible()
+
+
+def test_on_a_phone_generate_is_in_reach_without_scrolling_past_the_options(page: Page, smtp, shots):
+    sign_up(page, smtp, email="phone@example.com")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/app")
+    page.get_by_label("Your article or script").fill(ARTICLE)
+    generate = page.get_by_role("button", name="Generate posts")
+    expect(generate).to_be_in_viewport()
+    page.get_by_label("Your article or script").scroll_into_view_if_needed()
+    expect(generate).to_be_in_viewport()
+    page.screenshot(path=str(shots / "phone-generate.png"))
+    generate.click()
+    expect(page.locator("#results-heading")).to_be_focused()
