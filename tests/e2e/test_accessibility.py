@@ -80,3 +80,57 @@ def test_a_keyboard_user_skips_to_the_content_and_the_page_has_its_landmarks(new
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     settle(page, "/no-such-page")
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
+
+
+def tab_to(page: Page, test: str, *, back: bool = False, most: int = 80) -> None:
+    """Press Tab (Shift+Tab with ``back``) until the focused element passes ``test``, a
+    JavaScript function of the element."""
+    for _ in range(most):
+        if page.evaluate(f"(e => ({test})(e))(document.activeElement)"):
+            return
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+    raise AssertionError(f"Tab never reached {test}")
+
+
+def named(name: str) -> str:
+    return f"e => e && (e.getAttribute('aria-label') === {name!r} || (e.textContent || '').trim() === {name!r})"
+
+
+def test_by_keyboard_alone_sign_in_generate_edit_and_copy(new_page, smtp):
+    from tests.e2e.helpers import sign_out
+
+    page = new_page()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up(page, smtp, email="keyboard@example.com")
+    sign_out(page)
+    page.goto("/login")
+    tab_to(page, "e => e.type === 'email'")
+    page.keyboard.type("keyboard@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("correct horse battery staple")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/app.*"))
+    expect(page.get_by_role("heading", name="Compose")).to_be_visible()
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    tab_to(page, "e => e.id === 'source-text'")
+    page.keyboard.insert_text("Our studio moved to a four-day week in January. Meetings fell from eleven hours a week to four. "
+                              "Nobody missed a client deadline, and sick days halved. We are keeping it.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#results-heading")).to_be_focused()
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
+
+    tab_to(page, named("Edit Bluesky post"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("form", name="Edit Bluesky post").get_by_role("textbox").first).to_be_focused()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Typed by keyboard.")
+    tab_to(page, named("Save"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Edit Bluesky post")).to_be_focused()
+    tab_to(page, named("Copy Bluesky post"), back=True)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Bluesky post copied.")).to_be_visible()
+    assert "Typed by keyboard." in page.evaluate("navigator.clipboard.readText()")
