@@ -253,48 +253,48 @@ def _actions(S, card: Card) -> rx.Component:
 
 def _versions(S, card: Card) -> rx.Component:
     """Every take and edit of a post, any of which can be made current again."""
-    return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(rx.icon("history", size=14), "Versions", size="1", variant="ghost", color_scheme="gray",
-                      on_click=S.open_versions(card.variant_id), aria_label="Versions of the " + card.name + " post"),
-        ),
-        rx.dialog.content(
-            rx.dialog.title("Versions of the " + card.name + " post"),
-            rx.dialog.description("Each take and each edit is kept. Restore one to make it the post again.", size="2"),
-            rx.vstack(
-                rx.foreach(
-                    S.versions,
-                    lambda v: rx.box(
-                        rx.hstack(
-                            rx.text("Version " + v["version"] + " · " + v["label"], weight="medium", size="2"),
-                            rx.spacer(),
-                            rx.cond(
-                                v["current"] == "yes",
-                                rx.badge("Current", color_scheme="green", high_contrast=True),
-                                rx.dialog.close(
+    return rx.fragment(
+        rx.button(rx.icon("history", size=14), "Versions", size="1", variant="ghost", color_scheme="gray",
+                  id="versions-" + card.variant_id.to_string(), on_click=S.open_versions(card.variant_id),
+                  aria_label="Versions of the " + card.name + " post", aria_haspopup="dialog"),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Versions of the " + card.name + " post"),
+                rx.dialog.description("Each take and each edit is kept. Restore one to make it the post again.", size="2"),
+                rx.vstack(
+                    rx.foreach(
+                        S.versions,
+                        lambda v: rx.box(
+                            rx.hstack(
+                                rx.text("Version " + v["version"] + " · " + v["label"], weight="medium", size="2"),
+                                rx.spacer(),
+                                rx.cond(
+                                    v["current"] == "yes",
+                                    rx.badge("Current", color_scheme="green", high_contrast=True),
                                     rx.button("Restore", size="1", variant="soft", on_click=S.restore_version(v["version"]),
                                               aria_label="Restore version " + v["version"]),
                                 ),
+                                align="center",
+                                width="100%",
                             ),
-                            align="center",
+                            rx.text(v["when"], size="1", color_scheme="gray"),
+                            rx.text(v["preview"], size="2", class_name="op-version-preview"),
+                            class_name="op-version",
                             width="100%",
                         ),
-                        rx.text(v["when"], size="1", color_scheme="gray"),
-                        rx.text(v["preview"], size="2", class_name="op-version-preview"),
-                        class_name="op-version",
-                        width="100%",
                     ),
+                    spacing="3",
+                    width="100%",
+                    margin_top="1em",
+                    max_height="60vh",
+                    overflow_y="auto",
                 ),
-                spacing="3",
-                width="100%",
-                margin_top="1em",
-                max_height="60vh",
-                overflow_y="auto",
+                rx.flex(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")), justify="end", margin_top="1em"),
+                max_width="560px",
             ),
-            rx.flex(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")), justify="end", margin_top="1em"),
-            max_width="560px",
+            open=S.versions_of == card.variant_id,
+            on_open_change=S.versions_open,
         ),
-        on_open_change=S.versions_open,
     )
 
 

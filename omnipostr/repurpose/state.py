@@ -210,9 +210,10 @@ class CardsState(SessionState):
 
     @tab_event
     def versions_open(self, open_: bool):
-        if not open_:
-            self.versions_of = 0
-            self.versions = []
+        if not open_ and self.versions_of:
+            vid, self.versions_of, self.versions = self.versions_of, 0, []
+            return rx.call_script(focus_by_id(f"versions-{vid}"))
+        return None
 
     @member_event
     async def restore_version(self, actor, version: int):
@@ -224,7 +225,7 @@ class CardsState(SessionState):
         self._replace(self._card(view))
         self.versions_of = 0
         self.versions = []
-        return rx.toast.success(f"Version {int(version)} restored. Undo goes back.")
+        return [rx.toast.success(f"Version {int(version)} restored. Undo goes back."), rx.call_script(focus_by_id(f"versions-{vid}"))]
 
     @tab_event
     def start_edit(self, variant_id: int):
@@ -743,9 +744,15 @@ setTimeout(() => {
 """
 """After Generate: the results come into view and take the focus (their heading)."""
 
-def focus_after_edit(variant_id: int | rx.Var) -> str | rx.Var:
+def focus_by_id(element_id: str | rx.Var) -> str | rx.Var:
+    """Script that puts the focus on an element once the page has redrawn (e.g. the button
+    that opened an editor or a dialog, when it closes)."""
+    return "setTimeout(function(){var b=document.getElementById('" + element_id + "');if(b)b.focus();},80)"
+
+
+def focus_after_edit(variant_id: str | rx.Var) -> str | rx.Var:
     """Script that gives the focus back to a card's Edit button once its editor has closed."""
-    return "setTimeout(function(){var b=document.getElementById('edit-" + variant_id + "');if(b)b.focus();},80)"
+    return focus_by_id("edit-" + variant_id)
 
 
 FOCUS_EDITOR = "setTimeout(function(){var t=document.querySelector('form[data-editor] textarea');if(t)t.focus();},80)"

@@ -145,6 +145,16 @@ def sidebar_content() -> rx.Component:
     )
 
 
+# A page reached through a link in the app takes the focus on its h1 (the browser does so
+# itself for the first page it loads, where Tab meets the skip link first), unless something
+# on it has the focus already. The h1 may come a moment after the page mounts.
+FOCUS_TITLE = rx.call_script(
+    "(function(){if(!window.__opPageSeen){window.__opPageSeen=true;return;}var n=0;function f(){var h=document.querySelector('main h1');"
+    "if(h){var a=document.activeElement;if(!a||a===document.body){h.setAttribute('tabindex','-1');"
+    "h.focus({preventScroll:true});}return;}if(++n<40)setTimeout(f,50);}f();})()"
+)
+
+
 def skip_link() -> rx.Component:
     """The first stop of the keyboard: past the header and the navigation, to the content."""
     return rx.el.a(
@@ -188,6 +198,7 @@ def app_layout(*children: rx.Component) -> rx.Component:
             class_name="op-main",
             id="main",
             tab_index=-1,
+            on_mount=FOCUS_TITLE,
         ),
         class_name="op-app",
     )
@@ -222,6 +233,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
             class_name="op-public-main",
             id="main",
             tab_index=-1,
+            on_mount=FOCUS_TITLE,
         ),
         rx.el.footer(
             rx.hstack(

@@ -59,6 +59,14 @@ def test_every_page_passes_axe_signed_out_and_in(new_page, smtp, scheme):
     expect(page.get_by_role("button", name="Save")).to_be_visible()
     if found := serious(page):
         problems[gen_path + " (editing)"] = found
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Versions of the X post").click()
+    expect(page.get_by_role("dialog", name="Versions of the X post")).to_be_visible()
+    page.wait_for_timeout(300)  # the dialog has faded in
+    if found := serious(page):
+        problems[gen_path + " (versions)"] = found
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Versions of the X post")).to_be_focused()
     assert problems == {}
 
 
@@ -134,3 +142,12 @@ def test_by_keyboard_alone_sign_in_generate_edit_and_copy(new_page, smtp):
     page.keyboard.press("Enter")
     expect(page.get_by_text("Bluesky post copied.")).to_be_visible()
     assert "Typed by keyboard." in page.evaluate("navigator.clipboard.readText()")
+
+
+def test_a_new_page_puts_the_focus_on_its_title(new_page, smtp):
+    page = new_page()
+    sign_up(page, smtp, email="titles@example.com")
+    for name, title in (("Library", "Library"), ("Settings", "Settings"), ("Compose", "Compose")):
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.get_by_role("heading", level=1)).to_be_focused()
