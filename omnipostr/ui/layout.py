@@ -171,14 +171,15 @@ def app_layout(*children: rx.Component) -> rx.Component:
             rx.spacer(),
             rx.drawer.root(
                 rx.drawer.trigger(
-                    rx.icon_button(rx.icon("menu"), variant="soft", aria_label="Open menu")
+                    rx.icon_button(rx.icon("menu"), variant="soft", aria_label="Open menu", id="menu-open")
                 ),
                 rx.drawer.overlay(),
                 rx.drawer.portal(
                     rx.drawer.content(
                         rx.drawer.title("Menu", class_name="sr-only"),
                         rx.drawer.close(
-                            rx.icon_button(rx.icon("x", size=18), variant="ghost", color_scheme="gray", aria_label="Close menu"),
+                            rx.icon_button(rx.icon("x", size=18), variant="ghost", color_scheme="gray", aria_label="Close menu",
+                                           id="menu-close"),
                             class_name="op-drawer-close",
                         ),
                         rx.box(sidebar_content(), padding="1.25em", height="100%", width="100%"),
@@ -186,6 +187,11 @@ def app_layout(*children: rx.Component) -> rx.Component:
                     )
                 ),
                 direction="left",
+                # the open menu takes the focus (it is a dialog); closed, the focus goes back
+                on_open_change=lambda open_: rx.call_script(
+                    "setTimeout(function(){var b=document.getElementById(" + rx.cond(open_, "'menu-close'", "'menu-open'").to(str)
+                    + ");if(b)b.focus();},60)"
+                ),
             ),
             class_name="op-topbar",
         ),

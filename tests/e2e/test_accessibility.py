@@ -151,3 +151,17 @@ def test_a_new_page_puts_the_focus_on_its_title(new_page, smtp):
         page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(title)
         expect(page.get_by_role("heading", level=1)).to_be_focused()
+
+
+def test_the_phone_menu_takes_the_focus_and_gives_it_back(new_page, smtp):
+    page = new_page()
+    sign_up(page, smtp, email="drawer@example.com")
+    page.set_viewport_size({"width": 390, "height": 844})
+    opener = page.get_by_role("button", name="Open menu")
+    opener.click()
+    menu = page.get_by_role("dialog", name="Menu")
+    expect(menu).to_be_visible()
+    assert page.evaluate("() => !!document.activeElement.closest('[role=dialog]')")
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(opener).to_be_focused()
