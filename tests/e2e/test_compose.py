@@ -385,3 +385,25 @@ def test_on_a_phone_generate_is_in_reach_without_scrolling_past_the_options(page
     page.screenshot(path=str(shots / "phone-generate.png"))
     generate.click()
     expect(page.locator("#results-heading")).to_be_focused()
+
+
+def test_on_a_phone_every_main_action_is_a_44_pixel_target(page: Page, smtp, shots):
+    sign_up(page, smtp, email="thumbs@example.com")
+    page.set_viewport_size({"width": 390, "height": 844})
+    paste_and_generate(page, remove=("Instagram", "Threads"))
+    expect(page.locator("[data-status=done]")).to_have_count(3, timeout=30_000)
+    small = page.evaluate("""() => {
+        const main = ['.op-platform-card button', '#results button', '.op-generate button', '.op-topbar button',
+                      '[role=group][aria-label=Platforms] button'];
+        const out = [];
+        for (const b of document.querySelectorAll(main.join(','))) {
+            const r = b.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) continue;  // not shown
+            if (r.width < 44 || r.height < 44) out.push(`${b.getAttribute('aria-label') || b.textContent.trim()}: ${r.width}x${r.height}`);
+        }
+        return out;
+    }""")
+    page.get_by_role("article", name="X", exact=True).get_by_role("button", name="Edit X post").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "phone-card-actions.png"))
+    assert small == []
