@@ -23,7 +23,7 @@ from omnipostr.repurpose import platforms
 from omnipostr.repurpose.cards import copy_text
 
 FORMATS = ("md", "csv", "json", "zip")
-SCHEMA = "https://omnipostr.app/schemas/generation-export/1"
+SCHEMA = "https://omnipostr.com/schemas/generation-export/1"  # an identifier, never fetched
 SCHEMA_VERSION = 1
 
 
