@@ -102,6 +102,7 @@ def test_paste_generate_edit_copy_and_find_in_library(page: Page, smtp, live_app
 
     # regenerating one platform gives another take (offline too: it opens differently)
     detail.get_by_role("button", name="Regenerate Bluesky post").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Regenerate").click()  # it was edited: asked first
     expect(detail.get_by_text("four-day week at our 42-person studio")).to_have_count(0, timeout=30_000)
     expect(detail).to_have_attribute("data-status", "done")
     expect(detail.get_by_text("Edited")).to_have_count(0)
