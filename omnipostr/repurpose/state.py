@@ -26,6 +26,7 @@ from omnipostr.repurpose.cards import Card, Meter
 from omnipostr.repurpose.service import ComposeError, NotFound
 from omnipostr.settings import get_settings
 from omnipostr.sources.urlimport import import_url
+from omnipostr.ui.components import focus_by_id
 
 DEFAULT_PLATFORMS = ["x", "linkedin", "instagram", "threads", "bluesky"]
 LANGUAGES = ["English", "Spanish", "French", "German", "Portuguese", "Italian", "Dutch", "Polish", "Japanese", "Korean", "Chinese"]
@@ -210,10 +211,12 @@ class CardsState(SessionState):
 
     @tab_event
     def versions_open(self, open_: bool):
-        if not open_ and self.versions_of:
-            vid, self.versions_of, self.versions = self.versions_of, 0, []
-            return rx.call_script(focus_by_id(f"versions-{vid}"))
-        return None
+        return None if open_ or not self.versions_of else self._close_versions()
+
+    def _close_versions(self) -> rx.event.EventSpec:
+        """Close the Versions dialog; the focus goes back to the button that opened it."""
+        vid, self.versions_of, self.versions = self.versions_of, 0, []
+        return rx.call_script(focus_by_id(f"versions-{vid}"))
 
     @member_event
     async def restore_version(self, actor, version: int):
@@ -223,9 +226,7 @@ class CardsState(SessionState):
         except (ComposeError, NotFound) as e:
             return rx.toast.error(getattr(e, "message", "That version no longer exists."))
         self._replace(self._card(view))
-        self.versions_of = 0
-        self.versions = []
-        return [rx.toast.success(f"Version {int(version)} restored. Undo goes back."), rx.call_script(focus_by_id(f"versions-{vid}"))]
+        return [rx.toast.success(f"Version {int(version)} restored. Undo goes back."), self._close_versions()]
 
     @tab_event
     def start_edit(self, variant_id: int):
@@ -743,12 +744,6 @@ setTimeout(() => {
 }, 60)
 """
 """After Generate: the results come into view and take the focus (their heading)."""
-
-def focus_by_id(element_id: str | rx.Var) -> str | rx.Var:
-    """Script that puts the focus on an element once the page has redrawn (e.g. the button
-    that opened an editor or a dialog, when it closes)."""
-    return "setTimeout(function(){var b=document.getElementById('" + element_id + "');if(b)b.focus();},80)"
-
 
 def focus_after_edit(variant_id: str | rx.Var) -> str | rx.Var:
     """Script that gives the focus back to a card's Edit button once its editor has closed."""

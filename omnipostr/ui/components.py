@@ -5,6 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 
+def focus_by_id(element_id: str | rx.Var) -> str | rx.Var:
+    """Script that puts the focus on an element once the page has redrawn (e.g. the button
+    that opened an editor, a dialog or a menu, when it closes)."""
+    return "setTimeout(function(){var b=document.getElementById('" + element_id + "');if(b)b.focus();},80)"
+
+
 def field(
     label: str,
     name: str,

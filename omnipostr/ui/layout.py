@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from omnipostr.accounts.state import SessionState, post_form
-from omnipostr.ui.components import link_button
+from omnipostr.ui.components import focus_by_id, link_button
 
 
 @dataclass(frozen=True)
@@ -189,8 +189,7 @@ def app_layout(*children: rx.Component) -> rx.Component:
                 direction="left",
                 # the open menu takes the focus (it is a dialog); closed, the focus goes back
                 on_open_change=lambda open_: rx.call_script(
-                    "setTimeout(function(){var b=document.getElementById(" + rx.cond(open_, "'menu-close'", "'menu-open'").to(str)
-                    + ");if(b)b.focus();},60)"
+                    focus_by_id(rx.cond(open_, "menu-close", "menu-open").to(str))
                 ),
             ),
             class_name="op-topbar",
