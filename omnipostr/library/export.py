@@ -1,9 +1,10 @@
 """A generation's posts handed over as files: Markdown, CSV (a row per post), JSON (the
 schema in ``export.schema.json``) and plain text (a ZIP with a file per platform).
 
-Every format keeps each post's text exactly as stored, emoji, line breaks and all: Markdown
-puts it in a fenced block longer than any run of backticks it holds, CSV quotes it, JSON
-escapes it, and plain text is the text itself (UTF-8).
+Every format keeps each post's text exactly as it goes out, emoji, line breaks and all (on a
+platform that numbers its threads, with the "k/n" the app adds): Markdown puts it in a
+fenced block longer than any run of backticks it holds, CSV quotes it, JSON escapes it, and
+plain text is the text itself (UTF-8).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def _posts(view: library.GenerationView) -> list[tuple[library.VariantView, str]
     return [(v, platforms.PLATFORMS[v.platform].name) for v in view.variants if v.post is not None and v.platform in platforms.PLATFORMS]
 
 
+def _parts(v: library.VariantView) -> list[str]:
+    return platforms.outgoing(v.platform, v.post.posts)
+
+
 def document(view: library.GenerationView) -> dict:
     """The JSON document of a generation's posts."""
     gen = view.generation
@@ -64,7 +69,7 @@ def document(view: library.GenerationView) -> dict:
                 "platform_name": name,
                 "status": v.status,
                 "edited": v.edited,
-                "parts": list(v.post.posts),
+                "parts": _parts(v),
                 "fields": dict(v.post.fields),
                 "text": copy_text(v.post),
                 "flags": [
@@ -92,9 +97,10 @@ def markdown(view: library.GenerationView) -> str:
         for f in spec.fields:
             if value := v.post.fields.get(f.name):
                 out += [f"**{f.label.capitalize()}**", "", *_block(value)]
-        for i, part in enumerate(v.post.posts, 1):
-            if len(v.post.posts) > 1:
-                out += [f"**Post {i} of {len(v.post.posts)}**", ""]
+        parts = _parts(v)
+        for i, part in enumerate(parts, 1):
+            if len(parts) > 1:
+                out += [f"**Post {i} of {len(parts)}**", ""]
             out += _block(part)
     return "\n".join(out)
 
@@ -119,9 +125,9 @@ def csv_text(view: library.GenerationView) -> str:
         for f in platforms.PLATFORMS[v.platform].fields:
             if value := v.post.fields.get(f.name):
                 w.writerow([*common, "", "", f.name, value, len(value), *tail])
-        n = len(v.post.posts)
-        for i, part in enumerate(v.post.posts, 1):
-            w.writerow([*common, i, n, "", part, len(part), *tail])
+        parts = _parts(v)
+        for i, part in enumerate(parts, 1):
+            w.writerow([*common, i, len(parts), "", part, len(part), *tail])
     return buf.getvalue()
 
 

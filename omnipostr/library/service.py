@@ -319,8 +319,9 @@ def edit_variant(
         raise ComposeError("This post is still being written. Edit it when it is finished.")
     spec = platforms.PLATFORMS[v.platform]
     clean_posts = [_lines(unicodedata.normalize("NFC", p)).strip() for p in posts]
-    # posts added or removed in a numbered thread: the numbers follow
-    clean_posts = platforms.renumber([p for p in clean_posts if p]) or [""]
+    # numbers the app draws are not kept in the text; numbers typed by hand follow the posts
+    # added or removed
+    clean_posts = platforms.renumber(platforms.bare(v.platform, [p for p in clean_posts if p])) or [""]
     known = {f.name for f in spec.fields}
     clean_fields = {k: _lines(unicodedata.normalize("NFC", fields.get(k, ""))).strip() for k in known}
     post = Post(platform=v.platform, posts=clean_posts, fields=clean_fields)

@@ -36,6 +36,8 @@ class Meter:
     level: str  # ok | near | over
     part: str = "posts"
     index: int = 0
+    mark: str = ""  # the thread number the app draws beside the post ("2/5"); not in ``text``
+    sent: str = ""  # the text as it is copied and published (with its number)
 
 
 @dataclass
@@ -77,16 +79,18 @@ def meters(post: Post, settings: dict | None = None) -> tuple[list[Meter], list[
     lim = platforms.limit(post.platform, "posts", settings)
     unit = platforms.unit(post.platform, "posts")
     noun = spec.post_noun.capitalize()
+    texts = platforms.bare(post.platform, post.posts)
+    marks = platforms.thread_marks(post.platform, len(texts))
     posts = []
-    for i, text in enumerate(post.posts):
-        n = platforms.measure(post.platform, text, settings, "posts")
-        label = f"{noun} {i + 1}" if len(post.posts) > 1 else noun
-        posts.append(Meter(label, text, n, lim, unit, level(n, lim), "posts", i))
+    for i, (text, sent) in enumerate(zip(texts, platforms.outgoing(post.platform, texts), strict=True)):
+        n = platforms.measure(post.platform, sent, settings, "posts")  # counted as it is posted
+        label = f"{noun} {i + 1}" if len(texts) > 1 else noun
+        posts.append(Meter(label, text, n, lim, unit, level(n, lim), "posts", i, marks[i], sent))
     fields = []
     for f in spec.fields:
         text = post.fields.get(f.name, "")
         n = f.measure(text)
-        fields.append(Meter(f.label.capitalize(), text, n, f.limit, f.unit, level(n, f.limit), f.name, 0))
+        fields.append(Meter(f.label.capitalize(), text, n, f.limit, f.unit, level(n, f.limit), f.name, 0, "", text))
     return posts, fields
 
 
@@ -98,7 +102,7 @@ def copy_text(post: Post) -> str:
         if post.fields.get(f.name):
             parts.append(f"{f.label.capitalize()}: {post.fields[f.name]}")
     sep = "\n\n---\n\n" if len(post.posts) > 1 else "\n\n"
-    parts.append(sep.join(post.posts))
+    parts.append(sep.join(platforms.outgoing(post.platform, post.posts)))
     return "\n\n".join(parts)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import logging
 import multiprocessing
@@ -152,6 +153,7 @@ def finish_post(platform: str, post, settings: dict, text: str, options: dict):
     from omnipostr.repurpose import platforms, service
 
     repaired = False
+    post = dataclasses.replace(post, posts=platforms.bare(platform, post.posts))  # numbers are drawn
     if platforms.validate(platform, post, settings):
         post = platforms.repair(platform, post, settings)
         repaired = True

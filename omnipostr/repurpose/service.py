@@ -266,7 +266,9 @@ def post_of(v: Variant) -> Post | None:
     if not v.body:
         return None
     data = json.loads(v.body)
-    return Post(platform=v.platform, posts=list(data.get("posts", [])), fields=dict(data.get("fields", {})))
+    # posts stored before the app drew thread numbers itself carry them typed: drop them
+    posts = platforms.bare(v.platform, [str(p) for p in data.get("posts", [])])
+    return Post(platform=v.platform, posts=posts, fields=dict(data.get("fields", {})))
 
 
 def body_of(post: Post) -> str:

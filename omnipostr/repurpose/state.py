@@ -281,21 +281,14 @@ class CardsState(SessionState):
         if card is None or not card.thread or len(self.draft_posts) >= 50:
             return
         self.draft_posts.append(Meter("", "", 0, 0, "", "ok"))
-        self._renumber_draft()
+        self._remeter()  # the drawn numbers follow ("k/6" where it was "k/5")
 
     @tab_event
     def remove_draft_post(self, index: int):
         index = int(index)
         if len(self.draft_posts) > 1 and 0 <= index < len(self.draft_posts):
             self.draft_posts.pop(index)
-            self._renumber_draft()
-
-    def _renumber_draft(self) -> None:
-        """After a post is added or removed, a numbered thread's numbers follow (the boxes
-        are remounted with the new text: their key includes the number of posts)."""
-        for m, text in zip(self.draft_posts, platforms.renumber([m.text for m in self.draft_posts]), strict=True):
-            m.text = text
-        self._remeter()
+            self._remeter()
 
     @member_event
     async def save_edit(self, actor, form: dict | None = None):

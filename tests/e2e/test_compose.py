@@ -317,6 +317,9 @@ def test_copy_all_and_export_each_format_from_the_composer_and_the_library(page:
         assert sorted(z.namelist()) == ["bluesky.txt", "linkedin.txt", "x.txt"]
     # the same from the library
     page.get_by_role("link", name="Open in library").click()
+    expect(page).to_have_url(re.compile(r"/library/\d+$"))
+    expect(page.get_by_role("heading", name="Original")).to_be_visible()
+    expect(page.locator("[data-status=done]")).to_have_count(3)
     expect(page.get_by_role("button", name="Export")).to_be_visible()
     assert json.loads(download("JSON (.json)")) == doc
 

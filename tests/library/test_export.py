@@ -17,7 +17,7 @@ from omnipostr import db
 from omnipostr.accounts import service as accounts
 from omnipostr.library import export, routes
 from omnipostr.library import service as library
-from omnipostr.repurpose import runner
+from omnipostr.repurpose import platforms, runner
 from omnipostr.repurpose.cards import copy_text
 from omnipostr.repurpose.engines.offline import OfflineEngine
 from tests.repurpose.helpers import member, request, start
@@ -35,7 +35,8 @@ async def made(actor):
 
 
 def parts_of(view) -> dict[str, list[str]]:
-    return {v.platform: v.post.posts for v in view.variants if v.post}
+    """Each platform's posts as they go out: an X thread's with the numbers the app adds."""
+    return {v.platform: platforms.outgoing(v.platform, v.post.posts) for v in view.variants if v.post}
 
 
 async def test_every_format_gives_back_each_post_exactly():

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from omnipostr import clock, db
 from omnipostr.library import service as library
-from omnipostr.repurpose import runner
+from omnipostr.repurpose import platforms, runner, service
+from omnipostr.repurpose.variant import Variant as Post
 from omnipostr.repurpose.engines.offline import OfflineEngine
 from omnipostr.repurpose.models import Generation, SearchTerm, Source, Variant, VariantRevision
 from omnipostr.repurpose.service import ComposeError, NotFound
@@ -139,18 +140,27 @@ async def test_an_edit_is_stored_with_history_checked_and_searchable():
     assert restored.post.posts == [new]
 
 
-async def test_posts_added_to_or_removed_from_a_numbered_thread_are_numbered_again():
+async def test_an_x_thread_is_stored_without_numbers_and_they_follow_posts_added_or_removed():
     ada = member()
     gen = await generated(ada, platforms=["x"])
     v = db.in_session(library.get_generation, ada, gen.id).variants[0]
     posts = v.post.posts
-    assert len(posts) >= 3 and all(p.endswith(f"/{len(posts)}") for p in posts)
-    # the first post removed, a post added at the end: numbers follow, nothing is left broken
-    edited = db.in_session(library.edit_variant, ada, v.id, [*posts[1:], "Schools save money."], {})
+    assert len(posts) >= 3 and not any(platforms.numbering(p) for p in posts)  # drawn, not typed
+    # the first post removed, a post added at the end (its number typed by hand, as people
+    # do): nothing typed is kept, and the numbers that go out follow the posts
     n = len(posts)
-    assert [p.rsplit(" ", 1)[1] for p in edited.post.posts] == [f"{k}/{n}" for k in range(1, n + 1)]
-    assert edited.post.posts[-1] == f"Schools save money. {n}/{n}"
-    assert not [p for p in edited.problems if p["code"] == "numbering"]
+    edited = db.in_session(library.edit_variant, ada, v.id, [*posts[1:], f"Schools save money. {n}/{n}"], {})
+    assert edited.post.posts == [*posts[1:], "Schools save money."]
+    sent = platforms.outgoing("x", edited.post.posts)
+    assert [p.rsplit(" ", 1)[1] for p in sent] == [f"{k}/{n}" for k in range(1, n + 1)]
+    assert not edited.problems or all(p["severity"] == "tip" for p in edited.problems)
+    # a post stored with typed numbers (before the app drew them) reads without them
+    with db.session() as s:
+        row = s.get(Variant, v.id)
+        row.body = service.body_of(Post(platform="x", posts=sent, fields={}))
+        s.add(row)
+        s.commit()
+    assert db.in_session(library.get_generation, ada, gen.id).variants[0].post.posts == edited.post.posts
 
 
 async def test_deletes_variant_generation_and_original_text():

@@ -151,11 +151,13 @@ def test_x_exactly_at_limit_and_one_over():
     at_limit = "a" * 256 + " " + url  # 256 + 1 + 23
     assert pf.measure("x", at_limit) == 280
     assert pf.validate("x", variant("x", at_limit)) == []
-    problems = pf.validate("x", variant("x", "ok", "a" * 281))
+    # a thread's post is measured as it is posted: with the " 2/2" the app adds
+    assert pf.validate("x", variant("x", "ok", "a" * 276)) == []
+    problems = pf.validate("x", variant("x", "ok", "a" * 277))
     assert problems == [
         Problem(
             code="too_long",
-            message="Post 2 is 281 characters; X allows 280.",
+            message="Post 2 with its number 2/2 is 281 characters; X allows 280.",
             part="posts",
             index=1,
         )
@@ -178,17 +180,35 @@ def test_x_hashtags_and_empty_posts():
     assert codes(pf.validate("x", Variant("x", []))) == ["empty"]
 
 
-def test_thread_numbering_must_match_positions():
-    good = variant("x", "One. 1/3", "Two. 2/3", "Three. 3/3")
-    assert pf.validate("x", good) == []
-    bad = variant("x", "One. 1/3", "Two. 3/3", "Three.")
-    messages = [p.message for p in pf.validate("x", bad)]
+def test_numbers_typed_by_hand_must_match_positions_where_the_app_does_not_number():
+    good = variant("bluesky", "One. 1/3", "Two. 2/3", "Three. 3/3")
+    assert pf.validate("bluesky", good) == []
+    bad = variant("bluesky", "One. 1/3", "Two. 3/3", "Three.")
+    messages = [p.message for p in pf.validate("bluesky", bad)]
     assert messages == [
         "Post 2 is numbered 3/3, but it is post 2 of 3.",
         "Post 3 has no number, but the other posts are numbered.",
     ]
     # "24/7" is not a thread number
-    assert pf.validate("x", variant("x", "Support 24/7", "We answer fast.")) == []
+    assert pf.validate("bluesky", variant("bluesky", "Support 24/7", "We answer fast.")) == []
+
+
+def test_x_draws_thread_numbers_so_typed_ones_are_dropped_and_added_on_the_way_out():
+    typed = ["One. 1/3", "Two. 2/3", "Three. 3/3"]
+    assert pf.bare("x", typed) == ["One.", "Two.", "Three."]
+    assert pf.thread_marks("x", 3) == ["1/3", "2/3", "3/3"]
+    assert pf.outgoing("x", typed) == typed  # the same whether typed or drawn
+    assert pf.outgoing("x", ["One.", "Two."]) == ["One. 1/2", "Two. 2/2"]
+    # a moved post's stale number goes when most posts are numbered
+    assert pf.bare("x", ["One. 1/3", "Three. 3/3", "Two. 2/3"]) == ["One.", "Three.", "Two."]
+    # a lone number in its own place goes; one that is not a thread number stays
+    assert pf.bare("x", ["Support 24/7", "We answer fast. 2/2"]) == ["Support 24/7", "We answer fast."]
+    assert pf.bare("x", ["Three quarters: 3/4 of teams", "Two.", "Three."])[0] == "Three quarters: 3/4 of teams"
+    # a single post, and platforms that do not number threads, are left as they are
+    assert pf.outgoing("x", ["Alone."]) == ["Alone."] and pf.thread_marks("x", 1) == [""]
+    assert pf.outgoing("bluesky", ["One.", "Two."]) == ["One.", "Two."]
+    assert pf.bare("bluesky", typed) == typed
+    assert pf.validate("x", variant("x", *typed)) == []
 
 
 # --- LinkedIn -------------------------------------------------------------------------------
@@ -528,14 +548,15 @@ def test_split_thread_breaks_between_sentences_and_numbers_within_limit():
     thread = pf.split_thread("x", text)
     n = len(thread)
     assert n > 3
-    for i, post in enumerate(thread, 1):
+    assert all(pf.numbering(p) is None for p in thread)  # the numbers are drawn, not typed
+    for i, post in enumerate(pf.outgoing("x", thread), 1):
         assert post.endswith(f" {i}/{n}")
-        assert pf.measure("x", post) <= 280
-        body = pf.strip_numbering(post)
+        assert pf.measure("x", post) <= 280  # room was kept for the number
+    for body in thread:
         assert body[-1] in ".!?"  # every post ends on a sentence
         assert body[0].isupper()
     assert pf.validate("x", Variant("x", thread)) == []
-    joined = " ".join(pf.strip_numbering(p) for p in thread)
+    joined = " ".join(thread)
     assert joined.split() == text.split()  # nothing lost, nothing added
 
     plain = pf.split_thread("x", text, numbered=False)
@@ -570,8 +591,9 @@ def test_split_thread_cuts_a_long_sentence_at_words_and_a_long_word_at_graphemes
 def test_split_thread_numbering_grows_to_two_digits():
     thread = pf.split_thread("x", long_text(900, seed=3))
     assert len(thread) >= 10
-    assert thread[9].endswith(f" 10/{len(thread)}")
-    assert all(pf.measure("x", p) <= 280 for p in thread)
+    sent = pf.outgoing("x", thread)
+    assert sent[9].endswith(f" 10/{len(thread)}")
+    assert all(pf.measure("x", p) <= 280 for p in sent)
 
 
 @pytest.mark.parametrize("platform", ["x", "bluesky"])
@@ -672,10 +694,14 @@ def test_repair_removes_links_and_their_lead_in():
 
 
 def test_repair_renumbers_a_broken_thread_and_fixes_a_linkedin_hook():
-    broken = variant("x", "One. 1/4", "Two. 2/4", "Three. 9/9", "a" * 300)
-    fixed = pf.repair("x", broken)
-    assert pf.validate("x", fixed) == []
+    broken = variant("bluesky", "One. 1/4", "Two. 2/4", "Three. 9/9", "a" * 400)
+    fixed = pf.repair("bluesky", broken)
+    assert pf.validate("bluesky", fixed) == []
     assert [pf.numbering(p)[0] for p in fixed.posts] == list(range(1, len(fixed.posts) + 1))
+    # on X the numbers are the app's: the repaired thread has none in its text
+    fixed = pf.repair("x", variant("x", "One. 1/4", "Two. 2/4", "Three. 9/9", "a" * 300))
+    assert pf.validate("x", fixed) == [] and not any(pf.numbering(p) for p in fixed.posts)
+    assert fixed.posts[0].startswith("One.\n\nTwo.\n\nThree.")
 
     hook = " ".join(["This first sentence goes on"] * 5) + ". Second sentence here. " * 4
     fixed = pf.repair("linkedin", variant("linkedin", hook + "\n\nMore."))

@@ -183,10 +183,10 @@ def _size(ctx: _Ctx, lowest: int, highest: int) -> int:
 
 
 def _pack_posts(ctx: _Ctx, items: list[str]) -> list[str]:
-    """Lay ``items`` out as thread posts that fit (with room for a "k/n" number): each item
-    starts a post, and is split between sentences only when it cannot fit alone."""
-    numbered = ctx.platform.numbered
-    reserve = " 99/99" if numbered else ""
+    """Lay ``items`` out as thread posts that fit (with room for the "k/n" number the app
+    adds where the platform numbers threads): each item starts a post, and is split between
+    sentences only when it cannot fit alone."""
+    reserve = " 99/99" if ctx.platform.numbered else ""
 
     def fits(s: str) -> bool:
         return ctx.fits(s + reserve)
@@ -202,8 +202,6 @@ def _pack_posts(ctx: _Ctx, items: list[str]) -> list[str]:
             posts[-1] = joined
             continue
         posts.extend([item] if fits(item) else ptext.pack(ptext.split_units(item), fits))
-    if len(posts) > 1 and numbered:
-        posts = [f"{p} {k}/{len(posts)}" for k, p in enumerate(posts, 1)]
     return posts
 
 
@@ -244,7 +242,7 @@ def _thread(ctx: _Ctx) -> Variant:
     items = [ctx.hook_line(hook, where="end" if threaded else "start"), *(ctx.point(p, i) for i, p in enumerate(points))]
     closing = _closing(ctx, tags)
     posts = _pack_posts(ctx, [*items, closing] if closing else items)
-    if tags and len(posts) > 1 and pf.strip_numbering(posts[-1]) == " ".join(tags):
+    if tags and len(posts) > 1 and posts[-1] == " ".join(tags):
         # the hashtags did not fit the last post: a post of hashtags alone says nothing
         posts = _pack_posts(ctx, [*items, _closing(ctx, [])] if _closing(ctx, []) else items)
     if len(posts) < 3 and single is not None:

@@ -823,8 +823,9 @@ def _format_rule(platform_id: str) -> str:
             lines.append(f"(the {spec.label}, at most {_fmt(spec.limit)} characters)")
     if platform.thread and platform.numbered:
         lines.append(
-            "In a thread of two or more posts, end every post with its number “k/n” "
-            "(1/4, 2/4 ...); the number counts toward the limit. A single post has no number."
+            "Do not number the posts: in a thread of two or more, the app ends each post "
+            "with its number “k/n” (1/4, 2/4 ...), which counts toward the limit, so leave "
+            "6 characters of room in every post."
         )
     elif platform.thread:
         lines.append("Do not number the posts.")

@@ -10,7 +10,11 @@ Public API (stable):
 - ``validate(platform_id, variant, settings=None) -> list[Problem]`` (empty = valid) and
   ``advise(...)`` for softer suggestions that never make a variant invalid.
 - ``split_thread(platform_id, text, settings=None, numbered=True) -> list[str]``.
-- ``renumber(posts) -> list[str]``: a numbered thread numbered again after an edit.
+- ``bare(platform_id, posts)``, ``thread_marks(platform_id, count)`` and
+  ``outgoing(platform_id, posts)``: on a platform that numbers its threads (X) the numbers
+  are drawn, not typed: posts are stored bare, the marks are drawn beside them, and
+  ``outgoing`` adds them for copy, export and publishing.
+- ``renumber(posts) -> list[str]``: a thread numbered by hand, numbered again after an edit.
 - ``repair(platform_id, variant, settings=None) -> Variant``: deterministic; the result
   passes ``validate``.
 - ``estimate_duration_seconds(text, wpm=150) -> int`` and ``script_beats(text)``.
@@ -31,6 +35,7 @@ from omnipostr.repurpose.platforms.catalog import (
 from omnipostr.repurpose.platforms.rules import (
     UnknownPlatform,
     advise,
+    bare,
     cap_hashtags,
     estimate_duration_seconds,
     fits,
@@ -38,12 +43,14 @@ from omnipostr.repurpose.platforms.rules import (
     limit,
     measure,
     numbering,
+    outgoing,
     remove_links,
     renumber,
     repair,
     replace_forbidden,
     split_thread,
     strip_numbering,
+    thread_marks,
     unit,
     validate,
 )
@@ -57,6 +64,7 @@ __all__ = [
     "Platform",
     "UnknownPlatform",
     "advise",
+    "bare",
     "cap_hashtags",
     "estimate_duration_seconds",
     "find_links",
@@ -66,6 +74,7 @@ __all__ = [
     "limit",
     "measure",
     "numbering",
+    "outgoing",
     "remove_links",
     "renumber",
     "repair",
@@ -74,6 +83,7 @@ __all__ = [
     "setting",
     "split_thread",
     "strip_numbering",
+    "thread_marks",
     "unit",
     "validate",
 ]

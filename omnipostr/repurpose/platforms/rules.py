@@ -104,6 +104,42 @@ def strip_numbering(post: str) -> str:
     return text
 
 
+def bare(platform_id: str, posts: list[str]) -> list[str]:
+    """A thread's posts without typed numbers, where the platform numbers its threads: the
+    app draws "k/n" beside each post and adds it when the thread is copied, exported or
+    published, so a number in the text would be counted, edited and published twice. Typed
+    numbers go when most posts carry one (a thread numbered by hand or by a model, perhaps
+    before posts were moved), or when a post's number is its own place; "24/7" stays."""
+    platform = get_platform(platform_id)
+    if not platform.numbered or len(posts) < 2:
+        return list(posts)
+    marks = [numbering(p) for p in posts]
+    count = len(posts)
+    most = sum(1 for m in marks if m) * 2 > count
+    return [
+        strip_numbering(p) if m and (most or m == (i + 1, count)) else p
+        for i, (p, m) in enumerate(zip(posts, marks, strict=True))
+    ]
+
+
+def thread_marks(platform_id: str, count: int) -> list[str]:
+    """The numbers the app draws beside a thread's posts ("1/5", "2/5" ...), or "" for
+    each post where the platform does not number threads or there is a single post."""
+    if count < 2 or not get_platform(platform_id).numbered:
+        return [""] * count
+    return [f"{k}/{count}" for k in range(1, count + 1)]
+
+
+def outgoing(platform_id: str, posts: list[str]) -> list[str]:
+    """The posts as they are copied, exported and published: on a platform that numbers its
+    threads each post of a thread ends in its "k/n", in the platform's style."""
+    texts = bare(platform_id, posts)
+    return [
+        f"{p.rstrip()} {mark}" if mark and p.strip() else p
+        for p, mark in zip(texts, thread_marks(platform_id, len(texts)), strict=True)
+    ]
+
+
 def renumber(posts: list[str]) -> list[str]:
     """A numbered thread numbered again after posts were added, removed or reordered: each
     post's "k/n" replaced by its place, where the thread keeps its numbers (at the end, or at
@@ -281,6 +317,10 @@ def validate(platform_id: str, variant: Variant, settings: Settings = None) -> l
     cap = platform.hashtag_cap(settings) if platform.hashtag_part == "posts" else None
     rules = [(rule, rule.limit_for(settings)) for rule in platform.length_rules]
     if any(p.strip() for p in posts):
+        posts = bare(platform.id, posts)
+        # a post is measured as it is published: with the number the app adds to it
+        sent = outgoing(platform.id, posts)
+        marks = thread_marks(platform.id, count)
         for i, post in enumerate(posts):
             who = _subject(platform, i, count)
             if not post.strip():
@@ -289,15 +329,17 @@ def validate(platform_id: str, variant: Variant, settings: Settings = None) -> l
                 )
                 continue
             for rule, lim in rules:
-                n = rule.measure(post, settings)
+                n = rule.measure(sent[i], settings)
                 if n > lim:
-                    problems.append(_length_problem(platform, rule, n, lim, who, i, settings))
+                    said = f"{who} with its number {marks[i]}" if marks[i] else who
+                    problems.append(_length_problem(platform, rule, n, lim, said, i, settings))
             problems.extend(
                 _check_text_part(
                     platform, post, who, "posts", i, cap, platform.links_allowed, platform.max_links
                 )
             )
-        if platform.thread:
+        if platform.thread and not platform.numbered:
+            # numbers typed by hand on a platform whose threads the app does not number
             problems.extend(_check_numbering(platform, posts))
 
     for spec in platform.fields:
@@ -390,7 +432,8 @@ def split_thread(
 
     Posts break between sentences; a sentence longer than a post breaks between words, and
     a single word longer than a post between characters. With ``numbered`` each post of a
-    thread of two or more ends in " k/n", and that number counts toward the limit.
+    thread of two or more keeps room for the " k/n" it is given when it goes out (see
+    ``outgoing``); the posts come back without it.
     """
     platform = get_platform(platform_id)
     if not platform.thread:
@@ -415,9 +458,7 @@ def split_thread(
         if len(chunks) < 10**digits:
             break
         digits += 1
-    if len(chunks) < 2:
-        return chunks
-    return [f"{chunk} {i}/{len(chunks)}" for i, chunk in enumerate(chunks, 1)]
+    return chunks
 
 
 # --- repairing ----------------------------------------------------------------------------
@@ -619,8 +660,8 @@ def repair(platform_id: str, variant: Variant, settings: Settings = None) -> Var
     if not validate(platform.id, variant, settings):
         return Variant(platform=platform.id, posts=list(variant.posts), fields=dict(variant.fields))
 
-    posts = [p.strip() for p in variant.posts if p and p.strip()]
-    had_numbers = any(numbering(p) for p in posts) if len(posts) > 1 else False
+    posts = [p.strip() for p in bare(platform.id, variant.posts) if p and p.strip()]
+    typed_numbers = not platform.numbered and len(posts) > 1 and any(numbering(p) for p in posts)
     fields = {k: (v or "").strip() for k, v in variant.fields.items()}
     body = "\n\n".join(strip_numbering(p) if len(posts) > 1 else p for p in posts)
     if not platform.links_allowed:
@@ -654,9 +695,11 @@ def repair(platform_id: str, variant: Variant, settings: Settings = None) -> Var
         if not fixed or any(p.part == "posts" and p.code in _RESPLIT for p in check):
             joined = "\n\n".join(strip_numbering(p) for p in fixed) or body
             fixed = split_thread(
-                platform.id, joined, settings, numbered=platform.numbered or had_numbers
+                platform.id, joined, settings, numbered=platform.numbered or typed_numbers
             )
             fixed = [_fix_post_text(platform, p, settings) for p in fixed]
+            if typed_numbers and len(fixed) > 1:  # the author numbered the thread: so do we
+                fixed = [f"{p} {k}/{len(fixed)}" for k, p in enumerate(fixed, 1)]
         posts = fixed
     else:
         text = _fix_post_text(platform, body, settings)
