@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import regex
+
 from omnipostr.repurpose import platforms
 from omnipostr.repurpose.engines import prompting
 from omnipostr.repurpose.variant import Variant as Post
@@ -27,6 +29,14 @@ BADGE = {
 
 
 @dataclass
+class Beat:
+    """One beat of a spoken script as the preview shows it: when it is said, and what."""
+
+    at: str  # "0:05"
+    text: str
+
+
+@dataclass
 class Meter:
     label: str  # "Post 2", "Title", "Script"
     text: str
@@ -38,6 +48,9 @@ class Meter:
     index: int = 0
     mark: str = ""  # the thread number the app draws beside the post ("2/5"); not in ``text``
     sent: str = ""  # the text as it is copied and published (with its number)
+    head: str = ""  # where the platform folds a long post: what shows before "…more"
+    rest: str = ""  # and what is behind it ("" when the post shows whole)
+    beats: list[Beat] = field(default_factory=list)  # a spoken script, beat by beat with times
 
 
 @dataclass
@@ -74,6 +87,43 @@ def level(length: int, limit: int) -> str:
     return "ok"
 
 
+# Where each platform's feed cuts a long post short: characters, and lines, shown before
+# "…see more" / "… more" (LinkedIn's is the platform's own fold rule).
+FOLDS = {"linkedin": (platforms.PLATFORMS["linkedin"].fold or 210, 3), "instagram": (125, 2)}
+_TYPED_TIME = regex.compile(r"^\[(\d{1,2}:\d{2})\]\s*")
+
+
+def fold(platform: str, text: str) -> tuple[str, str]:
+    """``text`` split where the platform's feed folds it: (shown, behind "more")."""
+    if platform not in FOLDS:
+        return text, ""
+    chars, lines = FOLDS[platform]
+    cut = len(text)
+    starts = [m.start() for m in regex.finditer(r"\n", text)]
+    if len(starts) >= lines:
+        cut = starts[lines - 1]
+    if cut > chars:
+        space = text.rfind(" ", 0, chars + 1)
+        cut = space if space > chars // 2 else chars
+    head, rest = text[:cut].rstrip(), text[cut:].strip()
+    return (text, "") if not rest else (head, rest)
+
+
+def beats(text: str, wpm: int) -> list[Beat]:
+    """A script's beats with the time each is said at: the time written in the script
+    ("[0:05]") where there is one, else counted from the words before it at ``wpm``."""
+    out, seconds = [], 0
+    for beat in platforms.script_beats(text):
+        m = _TYPED_TIME.match(beat)
+        body = beat[m.end():] if m else beat
+        if m:
+            minutes, secs = m.group(1).split(":")
+            seconds = int(minutes) * 60 + int(secs)
+        out.append(Beat(f"{seconds // 60}:{seconds % 60:02d}", body))
+        seconds += platforms.estimate_duration_seconds(body, wpm)
+    return out
+
+
 def meters(post: Post, settings: dict | None = None) -> tuple[list[Meter], list[Meter]]:
     spec = platforms.PLATFORMS[post.platform]
     lim = platforms.limit(post.platform, "posts", settings)
@@ -85,7 +135,11 @@ def meters(post: Post, settings: dict | None = None) -> tuple[list[Meter], list[
     for i, (text, sent) in enumerate(zip(texts, platforms.outgoing(post.platform, texts), strict=True)):
         n = platforms.measure(post.platform, sent, settings, "posts")  # counted as it is posted
         label = f"{noun} {i + 1}" if len(texts) > 1 else noun
-        posts.append(Meter(label, text, n, lim, unit, level(n, lim), "posts", i, marks[i], sent))
+        m = Meter(label, text, n, lim, unit, level(n, lim), "posts", i, marks[i], sent)
+        m.head, m.rest = fold(post.platform, text)
+        if spec.format == "script":
+            m.beats = beats(text, int(platforms.setting(settings, "script_wpm")))
+        posts.append(m)
     fields = []
     for f in spec.fields:
         text = post.fields.get(f.name, "")

@@ -28,14 +28,15 @@ def platform_badge(badge, color, size: str = "32px") -> rx.Component:
 
 
 def _copy_part(m: Meter) -> rx.Component:
-    """Copies one post of a thread, or one field (a title, a caption), on its own: each is
-    pasted into its own box on the platform. Done in the browser; the text is already here."""
+    """Copies one post of a thread (with its number), or one field (a title, a caption), on
+    its own: each is pasted into its own box on the platform. Done in the browser; the text
+    is already here."""
     return rx.icon_button(
         rx.icon("copy", size=12),
         size="1",
         variant="ghost",
         color_scheme="gray",
-        on_click=[rx.set_clipboard(m.text), rx.toast.success(m.label + " copied.")],
+        on_click=[rx.set_clipboard(m.sent), rx.toast.success(m.label + " copied.")],
         aria_label="Copy " + m.label,
         title="Copy " + m.label,
     )
@@ -60,12 +61,16 @@ def meter(m: Meter, copy: bool | rx.Var = False) -> rx.Component:
     )
 
 
-def _preview_head(card: Card) -> rx.Component:
+def _avatar() -> rx.Component:
+    return rx.avatar(fallback=SessionState.user_initials, size="2", radius="full", color_scheme="gray")
+
+
+def _preview_head(platform) -> rx.Component:
     return rx.hstack(
-        rx.avatar(fallback=SessionState.user_initials, size="2", radius="full", color_scheme="gray"),
+        _avatar(),
         rx.vstack(
             rx.text(SessionState.workspace_name, weight="bold", size="2"),
-            rx.text(rx.match(card.platform, ("linkedin", "Just now · 🌐"), ("instagram", "Original audio"), ("newsletter", "to your subscribers"), "@you · now"), size="1", color_scheme="gray"),
+            rx.text(rx.match(platform, ("linkedin", "Just now · 🌐"), ("instagram", "Original audio"), ("newsletter", "to your subscribers"), "@you · now"), size="1", color_scheme="gray"),
             spacing="0",
         ),
         spacing="2",
@@ -73,9 +78,49 @@ def _preview_head(card: Card) -> rx.Component:
     )
 
 
-def _post_block(m: Meter, copy: rx.Var) -> rx.Component:
-    return rx.vstack(
+def _folded(m: Meter, more: str) -> rx.Component:
+    """A post as the feed shows it: cut at the platform's fold, the rest behind "more"."""
+    return rx.cond(
+        m.rest != "",
+        rx.el.details(
+            rx.el.summary(rx.text(m.head, rx.el.span(more, class_name="op-more"), as_="span", class_name="op-post-text op-folded-head")),
+            rx.text(m.rest, class_name="op-post-text op-folded-rest"),
+            class_name="op-fold",
+        ),
         rx.text(m.text, class_name="op-post-text"),
+    )
+
+
+def _script(m: Meter) -> rx.Component:
+    """A spoken script, beat by beat, each with the time it is said at."""
+    return rx.el.ol(
+        rx.foreach(
+            m.beats,
+            lambda b: rx.el.li(rx.text(b.at, class_name="op-beat-time", size="1"), rx.text(b.text, class_name="op-post-text"), class_name="op-beat"),
+        ),
+        class_name="op-beats",
+        aria_label="Script with timings",
+    )
+
+
+def _post_text(platform, m: Meter) -> rx.Component:
+    return rx.match(
+        platform,
+        ("linkedin", _folded(m, "…see more")),
+        ("instagram", _folded(m, "… more")),
+        ("tiktok", "youtube_shorts", _script(m)),
+        # a thread's number is drawn after the text, never typed into it
+        rx.text(
+            m.text,
+            rx.cond(m.mark != "", rx.el.span(" " + m.mark, class_name="op-thread-mark", title="Numbered by OmniPostr when you copy or export")),
+            class_name="op-post-text",
+        ),
+    )
+
+
+def _post_block(platform, m: Meter, copy) -> rx.Component:
+    return rx.vstack(
+        _post_text(platform, m),
         meter(m, copy=copy),
         spacing="1",
         width="100%",
@@ -83,35 +128,97 @@ def _post_block(m: Meter, copy: rx.Var) -> rx.Component:
     )
 
 
-def _field_block(m: Meter) -> rx.Component:
+def _thread_post(platform, m: Meter, copy) -> rx.Component:
+    """A post of a thread as the platform lays it out: the avatar, and a line down to the
+    next post."""
+    return rx.hstack(
+        rx.vstack(_avatar(), rx.box(class_name="op-thread-line"), align="center", spacing="1"),
+        rx.vstack(
+            rx.hstack(
+                rx.text(SessionState.workspace_name, weight="bold", size="2"),
+                rx.text("@you · now", size="1", color_scheme="gray"),
+                spacing="2",
+                align="baseline",
+            ),
+            _post_block(platform, m, copy),
+            spacing="1",
+            width="100%",
+            min_width="0",
+        ),
+        spacing="3",
+        width="100%",
+        align="stretch",
+        class_name="op-thread-post",
+    )
+
+
+def _field_block(m: Meter, copy: bool) -> rx.Component:
     return rx.vstack(
         rx.text(m.label, size="1", weight="bold", color_scheme="gray", class_name="op-field-label"),
-        rx.text(m.text, class_name="op-post-text"),
-        meter(m, copy=True),
+        rx.text(m.text, class_name="op-post-text op-field-" + m.part),
+        meter(m, copy=copy),
         spacing="1",
         width="100%",
         class_name="op-post",
     )
 
 
-def preview(card: Card) -> rx.Component:
+def _inbox(fields, copy: bool) -> rx.Component:
+    """A newsletter's subject and preview text as an inbox lists them."""
     return rx.box(
-        _preview_head(card),
-        rx.vstack(
-            rx.foreach(card.fields, _field_block),
-            # a part copies alone when the card has more than one part (a thread; fields)
-            rx.foreach(card.posts, lambda m: _post_block(m, (card.posts.length() > 1) | (card.fields.length() > 0))),
-            spacing="3",
-            width="100%",
-            margin_top="0.75em",
+        rx.text("Inbox", size="1", weight="bold", color_scheme="gray"),
+        rx.hstack(
+            _avatar(),
+            rx.vstack(
+                rx.text(SessionState.workspace_name, weight="bold", size="2"),
+                rx.foreach(fields, lambda m: rx.text(m.text, size="2", class_name="op-inbox-" + m.part)),
+                spacing="0",
+                min_width="0",
+            ),
+            spacing="2",
+            align="start",
         ),
-        class_name="op-preview op-preview-" + card.platform,
+        rx.vstack(rx.foreach(fields, lambda m: meter(m, copy=copy)), spacing="0", width="100%", margin_top="0.5em"),
+        class_name="op-inbox",
+    )
+
+
+def preview(platform, thread, posts, fields, copy: bool = True) -> rx.Component:
+    """A post as it will look on the platform: ``posts`` and ``fields`` are Meter lists (a
+    stored post's, or the editor's draft as it is typed)."""
+    several = (posts.length() > 1) | (fields.length() > 0)  # a part copies alone
+    part_copy = several if copy else False
+    return rx.box(
+        rx.cond(
+            thread & (posts.length() > 1),
+            rx.vstack(rx.foreach(posts, lambda m: _thread_post(platform, m, part_copy)), spacing="0", width="100%"),
+            rx.fragment(
+                _preview_head(platform),
+                rx.vstack(
+                    rx.cond(
+                        platform == "newsletter",
+                        _inbox(fields, copy),
+                        rx.foreach(fields, lambda m: _field_block(m, copy)),
+                    ),
+                    rx.foreach(posts, lambda m: _post_block(platform, m, part_copy)),
+                    spacing="3",
+                    width="100%",
+                    margin_top="0.75em",
+                ),
+            ),
+        ),
+        class_name="op-preview op-preview-" + platform,
     )
 
 
 def _editor(S, card: Card) -> rx.Component:
     return rx.form(
         rx.vstack(
+            rx.cond(
+                S.draft_numbered,
+                rx.text("Numbers (1/5, 2/5 …) are added to each post when you copy or export the thread; "
+                        "leave them out of the text. The counts include them.", size="1", color_scheme="gray"),
+            ),
             rx.foreach(
                 S.draft_fields,
                 lambda m: rx.vstack(
@@ -134,6 +241,7 @@ def _editor(S, card: Card) -> rx.Component:
                 lambda m, i: rx.vstack(
                     rx.hstack(
                         rx.el.label(m.label, html_for="edit-post-" + i.to_string(), class_name="op-label"),
+                        rx.cond(m.mark != "", rx.badge(m.mark, color_scheme="gray", variant="soft", high_contrast=True, aria_hidden="true")),
                         rx.spacer(),
                         rx.cond(
                             card.thread & (S.draft_posts.length() > 1),
@@ -330,9 +438,22 @@ def platform_card(S, card: Card) -> rx.Component:
         align="center",
         width="100%",
     )
+    editing = (S.editing == card.variant_id) & (card.variant_id != 0)
     body = rx.cond(
-        (S.editing == card.variant_id) & (card.variant_id != 0),
-        _editor(S, card),
+        editing,
+        rx.grid(
+            _editor(S, card),
+            rx.vstack(
+                rx.heading("Preview", size="2", as_="h4", color_scheme="gray"),
+                preview(card.platform, card.thread, S.draft_posts, S.draft_fields, copy=False),
+                spacing="2",
+                width="100%",
+                class_name="op-live-preview",
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
         rx.vstack(
             rx.cond(card.note != "", rx.callout(card.note, icon="clock", size="1", color_scheme="amber", width="100%")),
             rx.cond(
@@ -342,7 +463,7 @@ def platform_card(S, card: Card) -> rx.Component:
             rx.cond(
                 card.stream != "",
                 rx.text(card.stream, class_name="op-post-text op-streaming"),
-                rx.cond((card.posts.length() > 0) | (card.fields.length() > 0), preview(card)),
+                rx.cond((card.posts.length() > 0) | (card.fields.length() > 0), preview(card.platform, card.thread, card.posts, card.fields)),
             ),
             rx.cond(
                 (card.status == "queued") & (card.posts.length() == 0) & (card.stream == ""),
@@ -376,6 +497,8 @@ def platform_card(S, card: Card) -> rx.Component:
         size="2",
         width="100%",
         class_name="op-platform-card",
+        # the card being edited takes the grid's whole width: the editor and its preview
+        grid_column=rx.cond(editing, "1 / -1", "auto"),
         data_platform=card.platform,
         data_status=card.status,
         role="article",

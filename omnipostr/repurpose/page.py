@@ -197,43 +197,73 @@ def _select(label: str, id_: str, value, on_change, items: list[tuple[str, str]]
     return labelled_select(label, id_, value, on_change, options, width="100%")
 
 
+def _more_options() -> rx.Component:
+    """Tone, language, voice and the rest: folded away on a phone until asked for."""
+    return rx.vstack(
+        rx.grid(
+            _select("Tone", "opt-tone", S.tone, S.set_tone, [(t, t.capitalize()) for t in TONES]),
+            _select("Output language", "opt-language", S.language, S.set_language, [(x, x) for x in LANGUAGES]),
+            _select("Brand voice", "opt-voice", S.voice_id, S.set_voice, S.voices),
+            _select("Emoji", "opt-emoji", S.emoji, S.set_emoji, [("none", "None"), ("some", "A few"), ("lots", "Plenty")]),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.vstack(
+            rx.el.label("Audience (optional)", html_for="opt-audience", class_name="op-label"),
+            rx.input(id="opt-audience", value=S.audience, on_change=S.set_audience.debounce(200), placeholder="e.g. founders of small SaaS companies", width="100%"),
+            rx.el.label("Call to action (optional)", html_for="opt-cta", class_name="op-label"),
+            rx.input(id="opt-cta", value=S.cta, on_change=S.set_cta.debounce(200), placeholder="e.g. Subscribe to the newsletter", width="100%"),
+            rx.el.label("Link back to the original (optional)", html_for="opt-link", class_name="op-label"),
+            rx.input(id="opt-link", value=S.link, on_change=S.set_link.debounce(200), placeholder="https://…", type="url", width="100%"),
+            _error("link"),
+            spacing="1",
+            width="100%",
+            align="stretch",
+        ),
+        rx.hstack(
+            rx.switch(id="opt-hashtags", checked=S.hashtags, on_change=S.set_hashtags),
+            rx.el.label("Hashtags", html_for="opt-hashtags", class_name="op-label"),
+            align="center",
+            spacing="2",
+        ),
+        rx.hstack(
+            rx.link("Manage brand voices", href="/settings/voices", size="2"),
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+        align="stretch",
+        id="more-options",
+        class_name="op-more-options",
+        data_open=rx.cond(S.options_open, "yes", "no"),
+    )
+
+
 def options_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             platforms_picker(),
             rx.separator(size="4"),
-            rx.heading("Options", size="3", as_="h2"),
-            rx.grid(
-                _select("Tone", "opt-tone", S.tone, S.set_tone, [(t, t.capitalize()) for t in TONES]),
-                _select("Output language", "opt-language", S.language, S.set_language, [(x, x) for x in LANGUAGES]),
-                _select("Brand voice", "opt-voice", S.voice_id, S.set_voice, S.voices),
-                _select("Emoji", "opt-emoji", S.emoji, S.set_emoji, [("none", "None"), ("some", "A few"), ("lots", "Plenty")]),
-                columns=rx.breakpoints(initial="1", sm="2"),
-                spacing="3",
-                width="100%",
-            ),
-            rx.vstack(
-                rx.el.label("Audience (optional)", html_for="opt-audience", class_name="op-label"),
-                rx.input(id="opt-audience", value=S.audience, on_change=S.set_audience.debounce(200), placeholder="e.g. founders of small SaaS companies", width="100%"),
-                rx.el.label("Call to action (optional)", html_for="opt-cta", class_name="op-label"),
-                rx.input(id="opt-cta", value=S.cta, on_change=S.set_cta.debounce(200), placeholder="e.g. Subscribe to the newsletter", width="100%"),
-                rx.el.label("Link back to the original (optional)", html_for="opt-link", class_name="op-label"),
-                rx.input(id="opt-link", value=S.link, on_change=S.set_link.debounce(200), placeholder="https://…", type="url", width="100%"),
-                _error("link"),
-                spacing="1",
-                width="100%",
-                align="stretch",
-            ),
             rx.hstack(
-                rx.switch(id="opt-hashtags", checked=S.hashtags, on_change=S.set_hashtags),
-                rx.el.label("Hashtags", html_for="opt-hashtags", class_name="op-label"),
+                rx.heading("Options", size="3", as_="h2"),
+                rx.spacer(),
+                # on a phone the options fold away until asked for: Generate stays in reach
+                rx.button(
+                    rx.cond(S.options_open, "Hide options", "Show options"),
+                    rx.icon(rx.cond(S.options_open, "chevron-up", "chevron-down"), size=14),
+                    variant="ghost", size="1", type="button", class_name="op-options-toggle",
+                    aria_expanded=rx.cond(S.options_open, "true", "false"), aria_controls="more-options",
+                    on_click=S.toggle_options,
+                ),
+                width="100%",
                 align="center",
-                spacing="2",
             ),
-            rx.hstack(
-                rx.link("Manage brand voices", href="/settings/voices", size="2"),
-                width="100%",
+            rx.cond(
+                ~S.options_open,
+                rx.text(S.options_summary, size="1", color_scheme="gray", class_name="op-options-summary"),
             ),
+            _more_options(),
             spacing="3",
             width="100%",
             align="stretch",

@@ -47,6 +47,7 @@ class CardsState(SessionState):
     editing: int = 0
     draft_posts: list[Meter] = []
     draft_fields: list[Meter] = []
+    draft_numbered: bool = False  # the draft is a thread the app numbers (drawn, not typed)
     watching: bool = False
     run_seconds: int = 0  # how long the run on the page has been going, while it goes
     versions_of: int = 0  # the post whose versions are listed (a dialog)
@@ -54,6 +55,7 @@ class CardsState(SessionState):
     _run_t0: float = 0.0
     _settings: dict = {}
     _shown: dict = {}  # platform -> the streamed text its card shows (not parsed again)
+    _undoable: list = []  # posts being regenerated or rewritten: their toast offers Undo when they land
 
     def _forget_own(self) -> None:
         self._forget_generation()
@@ -69,6 +71,7 @@ class CardsState(SessionState):
         self.draft_posts = []
         self.draft_fields = []
         self._settings = {}
+        self._undoable = []
 
     # --- loading -----------------------------------------------------------------------
 
@@ -126,10 +129,29 @@ class CardsState(SessionState):
             return None
         return await db.run(accounts.member_for_ref, ref, workspace_id)
 
+    def _undo_toast(self, message: str, variant_id: int) -> rx.event.EventSpec:
+        """A toast that says what changed, with Undo for it."""
+        return rx.toast.success(
+            message, duration=8000,
+            # (self.__class__: in a background task ``self`` is a proxy of the state)
+            action={"label": "Undo", "on_click": self.__class__.undo(variant_id)},
+        )
+
+    def _landed(self) -> list[rx.event.EventSpec]:
+        """Toasts for regenerated or rewritten posts that have just landed."""
+        out = []
+        for c in self.cards:
+            if c.variant_id in self._undoable and c.status in ("done", "failed"):
+                self._undoable = [v for v in self._undoable if v != c.variant_id]
+                if c.status == "done":
+                    out.append(self._undo_toast(f"New take on the {c.name} post.", c.variant_id))
+        return out
+
     @member_event(background=True)
     async def watch(self, actor):
         """Push a live run's progress to this page until it finishes; stop, and clear the
-        page, as soon as the session ends or the member leaves the workspace."""
+        page, as soon as the session ends or the member leaves the workspace. A regenerated
+        post that lands says so, with Undo."""
         async with self:
             if self.watching or not self.generation_id:
                 return
@@ -154,6 +176,9 @@ class CardsState(SessionState):
                         self._apply_progress(update.progress, {p: self._card(v) for p, v in update.finished.items()})
                         if self._run_t0:
                             self.run_seconds = int(time.monotonic() - self._run_t0)
+                    landed = self._landed() if self._undoable else []
+                for toast in landed:
+                    yield toast
         finally:
             async with self:
                 self.watching = False
@@ -226,7 +251,7 @@ class CardsState(SessionState):
         except (ComposeError, NotFound) as e:
             return rx.toast.error(getattr(e, "message", "That version no longer exists."))
         self._replace(self._card(view))
-        return [rx.toast.success(f"Version {int(version)} restored. Undo goes back."), self._close_versions()]
+        return [self._undo_toast(f"Version {int(version)} restored.", view.id), self._close_versions()]
 
     @tab_event
     def start_edit(self, variant_id: int):
@@ -236,6 +261,7 @@ class CardsState(SessionState):
         self.editing = card.variant_id
         self.draft_posts = [Meter(**vars(m)) for m in card.posts]
         self.draft_fields = [Meter(**vars(m)) for m in card.fields]
+        self.draft_numbered = any(m.mark for m in card.posts)
 
     @tab_event
     def cancel_edit(self):
@@ -260,6 +286,7 @@ class CardsState(SessionState):
         posts, fields = cards.meters(post, self._settings)
         self.draft_posts = posts
         self.draft_fields = fields
+        self.draft_numbered = any(m.mark for m in posts)
 
     @tab_event
     def set_draft_post(self, index: int, value: str):
@@ -312,7 +339,7 @@ class CardsState(SessionState):
         broken = [p["message"] for p in view.problems if p.get("severity", "error") == "error"]
         said = (
             rx.toast.warning(f"Saved as a draft that {platforms.PLATFORMS[view.platform].name} would not take: {broken[0]}")
-            if broken else rx.toast.success("Saved.")
+            if broken else self._undo_toast("Saved.", view.id)
         )
         return [said, rx.call_script(focus_after_edit(str(view.id)))]
 
@@ -323,6 +350,8 @@ class CardsState(SessionState):
             await generations.relaunch(actor, self.generation_id, variant_ids=variant_ids, kind=kind)
         except (ComposeError, NotFound) as e:
             return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
+        if variant_ids:
+            self._undoable = [*self._undoable, *variant_ids]
         self.gen_status = "running"
         self.gen_error = ""
         for c in self.cards:
@@ -410,6 +439,17 @@ class ComposerState(CardsState):
     restricted: bool = False
     first_run: bool = False  # the workspace has generated nothing yet: the welcome shows
     welcome_closed: bool = False
+    options_open: bool = False  # on a phone the options are folded away until asked for
+
+    @rx.var
+    def options_summary(self) -> str:
+        """The options in one line, shown while they are folded away."""
+        emoji = {"none": "no emoji", "some": "a few emoji", "lots": "plenty of emoji"}.get(self.emoji, "")
+        parts = [self.tone.capitalize(), self.language, emoji, "hashtags" if self.hashtags else "no hashtags"]
+        voice = next((v["name"] for v in self.voices if v.get("id") == self.voice_id), "")
+        if voice:
+            parts.append(f"voice: {voice}")
+        return " · ".join(p for p in parts if p)
 
     @rx.var
     def word_count(self) -> int:
@@ -612,6 +652,10 @@ class ComposerState(CardsState):
     @tab_event
     def select_none(self):
         self.selected = []
+
+    @tab_event
+    def toggle_options(self):
+        self.options_open = not self.options_open
 
     @tab_event
     def set_tone(self, value: str):

@@ -46,8 +46,9 @@ def test_every_page_passes_axe_signed_out_and_in(new_page, smtp, scheme):
         if found := serious(page):
             problems[path] = found
     sign_up(page, smtp, email=f"axe-{scheme}@example.com")
-    paste_and_generate(page, remove=("Instagram", "Threads", "Bluesky"))
-    expect(page.locator("[data-status=done]")).to_have_count(2, timeout=30_000)
+    # every kind of preview: a thread, a feed's fold, a timed script, an inbox
+    paste_and_generate(page, add=("TikTok", "Newsletter"), remove=("Threads", "Bluesky"))
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=30_000)
     gen_path = re.sub(r"^https?://[^/]+", "", page.url)
     for path in [*SIGNED_IN, gen_path]:
         settle(page, path)
@@ -161,7 +162,7 @@ def test_the_phone_menu_takes_the_focus_and_gives_it_back(new_page, smtp):
     opener.click()
     menu = page.get_by_role("dialog", name="Menu")
     expect(menu).to_be_visible()
-    assert page.evaluate("() => !!document.activeElement.closest('[role=dialog]')")
+    page.wait_for_function("() => !!document.activeElement.closest('[role=dialog]')", timeout=5_000)
     page.keyboard.press("Escape")
     expect(menu).to_have_count(0)
     expect(opener).to_be_focused()

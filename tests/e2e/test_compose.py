@@ -167,25 +167,52 @@ def test_a_draft_is_kept_across_pages_reloads_and_a_quick_new_draft_but_not_a_si
     expect(page.get_by_text("0 words · 0 min read")).to_be_visible()
 
 
-def test_a_thread_is_edited_post_by_post_and_its_numbers_follow(page: Page, smtp, live_app):
+def test_a_thread_is_edited_beside_its_preview_and_its_numbers_are_drawn_not_typed(page: Page, smtp, live_app, shots):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     sign_up(page, smtp, email="thea@example.com", name="Thea Thread", team="Thread Co")
     paste_and_generate(page)
     x = page.get_by_role("article", name="X", exact=True)
     expect(x).to_have_attribute("data-status", "done", timeout=30_000)
-    n = x.locator(".op-post-text").count()
+    n = x.locator(".op-thread-post").count()
     assert n >= 3
+    # the numbers are drawn beside the posts, not part of their text
+    expect(x.locator(".op-thread-mark")).to_have_text([f" {k}/{n}" for k in range(1, n + 1)])
+    # LinkedIn folds where its feed does
+    linkedin = page.get_by_role("article", name="LinkedIn", exact=True)
+    expect(linkedin.locator(".op-more")).to_have_text("…see more")
+    expect(linkedin.locator(".op-folded-rest")).not_to_be_visible()
+    linkedin.locator(".op-fold > summary").click()
+    expect(linkedin.locator(".op-folded-rest")).to_be_visible()
+
     x.get_by_role("button", name="Edit X post").click()
+    boxes = x.get_by_role("textbox", name=re.compile(r"^Post \d+$"))
+    expect(boxes).to_have_count(n)
+    for k in range(n):
+        assert not re.search(r"\d+/\d+\s*$", boxes.nth(k).input_value())
+    live = x.locator(".op-live-preview")
+    expect(live.get_by_role("heading", name="Preview")).to_be_visible()
+    # the preview follows the boxes as they are typed in, before anything is saved
     x.get_by_role("button", name="Remove Post 1").click()
-    expect(x.get_by_role("textbox", name=re.compile(r"^Post \d+$"))).to_have_count(n - 1)
-    expect(x.get_by_role("textbox", name="Post 1")).to_have_value(re.compile(rf" 1/{n - 1}$"))
+    expect(boxes).to_have_count(n - 1)
+    expect(live.locator(".op-thread-mark")).to_have_text([f" {k}/{n - 1}" for k in range(1, n)])
+    x.get_by_role("textbox", name="Post 1").fill("The short version: we kept it.")
+    expect(live.locator(".op-post-text").first).to_have_text("The short version: we kept it. 1/" + str(n - 1))
     x.get_by_role("button", name="Add post").click()
-    x.get_by_role("textbox", name=f"Post {n}").fill("We are keeping the four-day week.")
+    x.get_by_role("textbox", name=f"Post {n}").fill(f"We are keeping the four-day week. {n}/{n}")  # typed anyway
+    expect(live.locator(".op-thread-mark")).to_have_text([f" {k}/{n}" for k in range(1, n + 1)])
+    page.screenshot(path=str(shots / "edit-beside-preview.png"))
     x.get_by_role("button", name="Save").click()
     expect(x.get_by_text("Edited")).to_be_visible()
     texts = [t.strip() for t in x.locator(".op-post-text").all_inner_texts()]
-    assert [t.rsplit(" ", 1)[1] for t in texts] == [f"{k}/{n}" for k in range(1, n + 1)]
-    assert texts[-1] == f"We are keeping the four-day week. {n}/{n}"
+    assert texts[0] == f"The short version: we kept it. 1/{n}"
+    assert texts[-1] == f"We are keeping the four-day week. {n}/{n}"  # one number, not two
     expect(x.get_by_text("Breaks a platform rule")).to_have_count(0)
+    expect(x.get_by_text(re.compile(r"\d+/\d+.*not found|not in your source"))).to_have_count(0)
+    # what goes out carries the numbers once, in X's style
+    x.get_by_role("button", name="Copy X post").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"The short version: we kept it. 1/{n}\n\n---\n\n")
+    assert copied.endswith(f"We are keeping the four-day week. {n}/{n}")
 
 
 def test_another_workspace_cannot_see_or_touch_a_generation(page: Page, new_page, smtp, live_app):
@@ -274,6 +301,8 @@ def test_escape_closes_the_editor_and_the_focus_goes_back_to_its_edit_button(pag
     editor.get_by_role("button", name="Save").click()
     expect(editor).to_have_count(0)
     expect(page.get_by_role("button", name="Edit Bluesky post")).to_be_focused()
+    expect(page.get_by_text("Saved.", exact=True)).to_be_visible()  # with Undo, for a while
+    expect(page.get_by_text("Saved.", exact=True)).to_have_count(0, timeout=15_000)
     # a post over the platform's limit is kept, and said to be one the platform would refuse
     page.get_by_role("button", name="Edit Bluesky post").click()
     editor.get_by_role("textbox").first.fill("Four days, same pay, same clients. " * 12)
@@ -363,7 +392,9 @@ def test_an_edited_post_asks_before_regenerating_and_undo_brings_the_edit_back(p
     expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_have_count(0, timeout=30_000)
     expect(card).to_have_attribute("data-status", "done", timeout=30_000)
 
-    card.get_by_role("button", name="Undo the last change to the Bluesky post").click()
+    # the new take says it has landed, and its toast takes it back
+    toast = page.locator("[data-sonner-toast]").filter(has_text="New take on the Bluesky post.")
+    toast.get_by_role("button", name="Undo").click()
     expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_be_visible()
     # every take and edit is listed, and any can be restored
     card.get_by_role("button", name="Versions of the Bluesky post").click()
@@ -374,7 +405,11 @@ def test_an_edited_post_asks_before_regenerating_and_undo_brings_the_edit_back(p
     dialog.get_by_role("button", name="Restore version 1").click()
     expect(dialog).to_have_count(0)
     expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_have_count(0)
-    expect(page.get_by_text("Version 1 restored. Undo goes back.")).to_be_visible()
+    page.locator("[data-sonner-toast]").filter(has_text="Version 1 restored.").get_by_role("button", name="Undo").click()
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_be_visible()
+    # the card's own Undo does the same
+    card.get_by_role("button", name="Undo the last change to the Bluesky post").click()
+    expect(card.get_by_text("Our studio works four days a week, and we keep it.")).to_have_count(0)
 
 
 def test_on_a_phone_generate_is_in_reach_without_scrolling_past_the_options(page: Page, smtp, shots):
@@ -387,6 +422,15 @@ def test_on_a_phone_generate_is_in_reach_without_scrolling_past_the_options(page
     page.get_by_label("Your article or script").scroll_into_view_if_needed()
     expect(generate).to_be_in_viewport()
     page.screenshot(path=str(shots / "phone-generate.png"))
+    # the options are folded away, said in a line, and open when asked for
+    expect(page.get_by_label("Audience (optional)")).to_be_hidden()
+    expect(page.get_by_text("Conversational · English · a few emoji · hashtags")).to_be_visible()
+    show = page.get_by_role("button", name="Show options")
+    expect(show).to_have_attribute("aria-expanded", "false")
+    show.click()
+    expect(page.get_by_label("Audience (optional)")).to_be_visible()
+    expect(page.get_by_role("button", name="Hide options")).to_have_attribute("aria-expanded", "true")
+    page.get_by_label("Audience (optional)").fill("founders of small studios")
     generate.click()
     expect(page.locator("#results-heading")).to_be_focused()
 
