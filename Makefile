@@ -58,6 +58,7 @@ bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/repurpose.py
 	$(PY) bench/stall.py
 	$(PY) bench/load.py
+	$(PY) bench/events.py
 	$(PY) bench/history.py
 
 lint: $(VENV)/.dev-installed

@@ -9,12 +9,13 @@ from reflex.vars import ArrayVar, ObjectVar
 
 from omnipostr.repurpose.components import cards_grid, hand_over, platform_badge
 from omnipostr.repurpose.service import TONES
-from omnipostr.repurpose.state import LANGUAGES, ComposerState, platform_choices
+from omnipostr.repurpose.state import LANGUAGES, ComposerState, PlatformsState, platform_choices
 from omnipostr.settings import get_settings
 from omnipostr.ui.components import labelled_select, link_button, page_header
 from omnipostr.ui.layout import app_layout
 
 S = ComposerState
+P = PlatformsState
 ACCEPT = {
     "text/plain": [".txt"],
     "text/markdown": [".md", ".markdown"],
@@ -157,7 +158,7 @@ def source_card() -> rx.Component:
 
 
 def _chip(p: dict) -> rx.Component:
-    on = S.selected.contains(p["id"])
+    on = P.selected.contains(p["id"])
     return rx.button(
         platform_badge(p["badge"], p["color"], size="20px"),
         p["name"],
@@ -165,7 +166,7 @@ def _chip(p: dict) -> rx.Component:
         color_scheme=rx.cond(on, "iris", "gray"),
         size="2",
         radius="full",
-        on_click=S.toggle_platform(p["id"]),
+        on_click=P.toggle_platform(p["id"]),
         aria_pressed=rx.cond(on, "true", "false"),
         title=p["hint"],
         type="button",
@@ -177,8 +178,8 @@ def platforms_picker() -> rx.Component:
         rx.hstack(
             rx.heading("Platforms", size="3", as_="h2"),
             rx.spacer(),
-            rx.button("All", variant="ghost", size="1", on_click=S.select_all),
-            rx.button("None", variant="ghost", size="1", color_scheme="gray", on_click=S.select_none),
+            rx.button("All", variant="ghost", size="1", on_click=P.select_all),
+            rx.button("None", variant="ghost", size="1", color_scheme="gray", on_click=P.select_none),
             width="100%",
             align="center",
         ),
@@ -295,12 +296,12 @@ def generate_bar() -> rx.Component:
                     "(document.getElementById('source-text') || {}).value ?? null", callback=S.generate
                 ),
                 loading=S.starting,
-                disabled=S.running | (S.selected.length() == 0),
+                disabled=S.running | (P.selected.length() == 0),
                 aria_describedby="generate-why",
             ),
             rx.vstack(
                 rx.cond(
-                    (S.selected.length() == 0) & ~S.running,
+                    (P.selected.length() == 0) & ~S.running,
                     rx.text("Pick at least one platform to generate.", size="1", weight="medium", id="generate-why"),
                 ),
                 rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color_scheme="gray"),

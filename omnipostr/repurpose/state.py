@@ -408,6 +408,34 @@ class CardsState(SessionState):
         return cards.announcement(len(self.cards), self.finished_count, self.failed_count)
 
 
+class PlatformsState(SessionState):
+    """The platforms picked for the next generation. A state of its own because every part
+    of a page that reads a state is drawn again when any value of that state changes: a
+    chip's toggle redraws the chips and the Generate button, not the whole composer."""
+
+    selected: list[str] = DEFAULT_PLATFORMS
+
+    def _forget_own(self) -> None:
+        self.selected = list(DEFAULT_PLATFORMS)
+
+    @tab_event
+    def toggle_platform(self, platform: str):
+        if platform not in platforms.PLATFORMS:
+            return
+        if platform in self.selected:
+            self.selected = [p for p in self.selected if p != platform]
+        else:
+            self.selected = [p for p in platforms.PLATFORMS if p in self.selected or p == platform]
+
+    @tab_event
+    def select_all(self):
+        self.selected = list(platforms.PLATFORMS)
+
+    @tab_event
+    def select_none(self):
+        self.selected = []
+
+
 class ComposerState(CardsState):
     # source
     title: str = ""
@@ -422,7 +450,6 @@ class ComposerState(CardsState):
     source_warnings: list[str] = []
     importing: bool = False
     # choices
-    selected: list[str] = DEFAULT_PLATFORMS
     tone: str = "conversational"
     audience: str = ""
     language: str = "English"
@@ -506,7 +533,8 @@ class ComposerState(CardsState):
             except (ComposeError, NotFound) as e:
                 return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
             self._seed(r.text, r.title)
-            self.selected = [p for p in r.platforms if p in platforms.PLATFORMS] or DEFAULT_PLATFORMS
+            picker = await self.get_state(PlatformsState)
+            picker.selected = [p for p in r.platforms if p in platforms.PLATFORMS] or list(DEFAULT_PLATFORMS)
             self._apply_options(r.options)
             self.generation_id = 0
             self.cards = []
@@ -637,23 +665,6 @@ class ComposerState(CardsState):
     # --- choices ------------------------------------------------------------------------
 
     @tab_event
-    def toggle_platform(self, platform: str):
-        if platform not in platforms.PLATFORMS:
-            return
-        if platform in self.selected:
-            self.selected = [p for p in self.selected if p != platform]
-        else:
-            self.selected = [p for p in platforms.PLATFORMS if p in self.selected or p == platform]
-
-    @tab_event
-    def select_all(self):
-        self.selected = list(platforms.PLATFORMS)
-
-    @tab_event
-    def select_none(self):
-        self.selected = []
-
-    @tab_event
     def toggle_options(self):
         self.options_open = not self.options_open
 
@@ -700,9 +711,10 @@ class ComposerState(CardsState):
         if isinstance(text, str):
             self.text = text
         self.errors = {}
+        picker = await self.get_state(PlatformsState)
         req = service.ComposeRequest(
             text=self.text,
-            platforms=list(self.selected),
+            platforms=list(picker.selected),
             title=self.title,
             kind=self.kind,
             filename=self.filename,

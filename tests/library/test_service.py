@@ -9,10 +9,10 @@ from sqlmodel import select
 from omnipostr import clock, db
 from omnipostr.library import service as library
 from omnipostr.repurpose import platforms, runner, service
-from omnipostr.repurpose.variant import Variant as Post
 from omnipostr.repurpose.engines.offline import OfflineEngine
 from omnipostr.repurpose.models import Generation, SearchTerm, Source, Variant, VariantRevision
 from omnipostr.repurpose.service import ComposeError, NotFound
+from omnipostr.repurpose.variant import Variant as Post
 from tests.repurpose.helpers import member, request, start
 
 
