@@ -28,9 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-# the repurpose benchmark sets up a scratch data folder and database on import
 import httpx  # noqa: E402
-from repurpose import _TMP, article, sign_up  # noqa: E402
+from repurpose import _TMP, article, sign_up  # noqa: E402  (sets up a scratch data folder and database)
 
 BARE = ROOT / "bench" / "bare_app"
 
