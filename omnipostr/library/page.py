@@ -69,14 +69,16 @@ def _row(item: dict) -> rx.Component:
             rx.vstack(
                 rx.link(item["title"], href="/library/" + item["id"], weight="medium"),
                 rx.text(item["platforms"], size="1", color_scheme="gray"),
+                # on a phone the columns fold into the row: what and when, under the title
+                rx.text(item["line"], size="1", color_scheme="gray", class_name="op-narrow-only"),
                 spacing="1",
             )
         ),
         rx.table.cell(_status_badge(item["status"], item["status_label"])),
-        rx.table.cell(rx.text(item["engine"], size="2")),
-        rx.table.cell(rx.text(item["tokens"], size="2")),
-        rx.table.cell(rx.text(item["cost"], size="2")),
-        rx.table.cell(rx.text(item["when"], size="2")),
+        rx.table.cell(rx.text(item["engine"], size="2"), class_name="op-wide-col"),
+        rx.table.cell(rx.text(item["tokens"], size="2"), class_name="op-wide-col"),
+        rx.table.cell(rx.text(item["cost"], size="2"), class_name="op-wide-col"),
+        rx.table.cell(rx.text(item["when"], size="2"), class_name="op-wide-col"),
     )
 
 
@@ -87,10 +89,10 @@ def library_page() -> rx.Component:
                 rx.table.row(
                     rx.table.column_header_cell("Source"),
                     rx.table.column_header_cell("Status"),
-                    rx.table.column_header_cell("Engine"),
-                    rx.table.column_header_cell("Tokens"),
-                    rx.table.column_header_cell("Cost"),
-                    rx.table.column_header_cell("Date (UTC)"),
+                    rx.table.column_header_cell("Engine", class_name="op-wide-col"),
+                    rx.table.column_header_cell("Tokens", class_name="op-wide-col"),
+                    rx.table.column_header_cell("Cost", class_name="op-wide-col"),
+                    rx.table.column_header_cell("Date (UTC)", class_name="op-wide-col"),
                 )
             ),
             rx.table.body(rx.foreach(L.items, _row)),

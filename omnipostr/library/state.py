@@ -73,6 +73,11 @@ class LibraryState(SessionState):
                 "tokens": f"{i.tokens:,}" if i.tokens else "—",
                 "cost": f"${i.cost_usd:.4f}" if i.cost_usd else "—",
                 "when": _when(i.created_at),
+                # the row in one line, for a phone: when, engine and what it cost (if anything)
+                "line": " · ".join(
+                    x for x in (_when(i.created_at) + " UTC", "Claude" if i.engine == "claude" else "Extractive draft",
+                                f"${i.cost_usd:.4f}" if i.cost_usd else "") if x
+                ),
                 "variants": str(i.variants),
                 "source": "kept" if i.source_kept else "deleted",
             }

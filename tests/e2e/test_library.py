@@ -68,7 +68,7 @@ def listed(page: Page):
     return page.get_by_role("region", name="Generations").get_by_role("link")
 
 
-def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, live_app):
+def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, live_app, shots):
     sign_up(page, smtp, email="lib@example.com", name="Liv Library", team="Library Co")
     make_generations("lib@example.com")
 
@@ -83,6 +83,18 @@ def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, l
     expect(page.get_by_role("button", name="Older")).to_be_disabled()
     page.get_by_role("button", name="Newer").click()
     expect(listed(page)).to_have_count(20)
+
+    # on a phone the list stays readable: title, platforms, when, engine and cost, no sideways scroll
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("columnheader", name="Cost")).to_be_hidden()
+    first = page.get_by_role("row").nth(1)
+    expect(first.get_by_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC · Extractive draft$"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    region = page.get_by_role("region", name="Generations")
+    assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth", region.element_handle())
+    page.screenshot(path=str(shots / "phone-library-list.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.get_by_role("columnheader", name="Cost")).to_be_visible()
 
     # only the generations with a Mastodon post
     page.get_by_role("combobox", name="Platform").click()
