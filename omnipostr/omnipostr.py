@@ -15,7 +15,9 @@ from omnipostr.jobs import runner as job_runner
 from omnipostr.library import page as library_page
 from omnipostr.library import routes as library_routes
 from omnipostr.notify import devmail
+from omnipostr.privacy import center as privacy_center
 from omnipostr.privacy import page as privacy_page
+from omnipostr.privacy import routes as privacy_routes
 from omnipostr.repurpose import page as composer_page
 from omnipostr.repurpose import voices
 from omnipostr.repurpose import worker as generation_worker
@@ -27,7 +29,9 @@ observe.configure_logging(get_settings())
 job_registry.discover()
 register_nav(NavItem("Library", "/library", "library"), before="Settings")
 
-api = Starlette(routes=[*account_routes.routes, *library_routes.routes, *observe.routes, *devmail.routes, *csp.routes])
+api = Starlette(routes=[
+    *account_routes.routes, *library_routes.routes, *privacy_routes.routes, *observe.routes, *devmail.routes, *csp.routes,
+])
 
 app = rx.App(
     stylesheets=["/omnipostr.css"],
@@ -43,6 +47,7 @@ app.register_lifespan_task(generation_worker.lifespan_task)
 
 landing.add_pages(app)
 privacy_page.add_pages(app)
+privacy_center.add_pages(app)
 account_pages.add_pages(app)
 settings_pages.add_pages(app)
 composer_page.add_pages(app)

@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     min_password_length: int = 10
     privacy_policy_version: str = "2026-11-01"
 
+    # --- privacy and retention ---------------------------------------------------------------
+    export_link_days: int = 7
+    """A data export can be downloaded this long after it is ready; then it is deleted."""
+    retention_source_days: int = 90
+    """Original content (a source's text) is kept this long, or until the user deletes it."""
+    retention_history_days: int = 365
+    """Generation history is kept this long."""
+    retention_account_days: int = 90
+    """Account data is kept this long after the subscription ends."""
+
     # --- Claude ---------------------------------------------------------------------------
     anthropic_api_key: SecretStr | None = Field(
         default=None,

@@ -425,7 +425,12 @@ def composer_page() -> rx.Component:
         rx.cond(
             S.restricted,
             rx.callout(
-                "You restricted processing of your content. OmniPostr keeps it but sends nothing to the AI until you lift the restriction.",
+                rx.text(
+                    "You restricted processing of your content: OmniPostr keeps it but generates nothing until you lift "
+                    "the restriction in ",
+                    rx.link("your privacy settings", href="/settings/privacy", underline="always"),
+                    ".",
+                ),
                 icon="shield",
                 color_scheme="amber",
                 margin_bottom="1em",

@@ -205,8 +205,8 @@ def start_generation(
     title, text, chosen = check_request(req, described)
     if processing_restricted(s, actor):
         raise ComposeError(
-            "You asked us to restrict processing of your content, so OmniPostr will not send it to "
-            f"the AI. To lift the restriction, write to {get_settings().privacy_email}.",
+            "You restricted processing of your content, so OmniPostr will not send it to the AI or "
+            "generate from it. To lift the restriction, turn it off in Settings → Privacy.",
             "restricted",
         )
     used, allowed = usage_this_month(s, actor.workspace_id)

@@ -244,6 +244,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
             rx.hstack(
                 rx.text("© 2026 OmniPostr", size="1", color_scheme="gray"),
                 rx.link("Privacy policy", href="/privacy", size="1", color_scheme="gray"),
+                rx.link("Your privacy center", href="/settings/privacy", size="1", color_scheme="gray"),
                 spacing="4",
                 justify="center",
             ),

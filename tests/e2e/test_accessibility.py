@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 AXE = Axe()
 PUBLIC = ["/", "/login", "/signup", "/reset", "/privacy", "/verify?token=not-a-token", "/no-such-page"]
-SIGNED_IN = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices"]
+SIGNED_IN = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices",
+             "/settings/privacy"]
 
 
 def serious(page: Page) -> list[str]:

@@ -1,0 +1,143 @@
+"""The privacy center (Settings → Privacy): what we hold and for how long, a copy of it,
+restriction and marketing choices, where the data is processed, and how to complain."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from omnipostr.accounts.settings_pages import register_settings_tab, settings_frame
+from omnipostr.privacy.state import PrivacyState as P
+from omnipostr.settings import get_settings
+from omnipostr.ui.components import section
+
+
+def _held_row(h: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(h["category"], weight="medium", size="2"), rx.text(h["what"], size="1", color_scheme="gray"),
+                                spacing="1")),
+        rx.table.cell(rx.text(h["count"], size="2"), text_align="right"),
+        rx.table.cell(rx.vstack(rx.text(h["purpose"], size="1"), rx.text(h["basis"], size="1", color_scheme="gray"), spacing="1")),
+        rx.table.cell(rx.text(h["retention"], size="1")),
+    )
+
+
+def _held() -> rx.Component:
+    return section(
+        "What we hold about you",
+        "Every kind of personal data OmniPostr keeps about you, how much of it there is, why, and for how long.",
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Data"), rx.table.column_header_cell("Items", text_align="right"),
+                    rx.table.column_header_cell("Why we keep it"), rx.table.column_header_cell("Kept for"),
+                )),
+                rx.table.body(rx.foreach(P.held, _held_row)),
+                size="1",
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+            role="region",
+            aria_label="Data we hold",
+            tab_index=0,
+        ),
+        rx.text("Who else handles it for us:", size="2", weight="medium", margin_top="0.75em"),
+        rx.el.ul(rx.foreach(P.processors, lambda p: rx.el.li(rx.text(p["name"], ": ", p["purpose"], size="2"))), class_name="op-list"),
+    )
+
+
+def _export_row(e: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            e["status"] == "ready",
+            rx.hstack(
+                rx.link(rx.icon("download", size=14), "Download (ZIP, ", e["size"], ")", href=e["href"],
+                        download="", reload_document=True, weight="medium", display="inline-flex", align_items="center", gap="0.35em"),
+                rx.text("ready until " + e["expires"], size="1", color_scheme="gray"),
+                spacing="2", align="center", wrap="wrap",
+            ),
+            rx.cond(
+                e["status"] == "queued",
+                rx.hstack(rx.spinner(size="1"), rx.text("Preparing the copy asked for on " + e["created"] + "…", size="2"),
+                          spacing="2", align="center"),
+                rx.text("The copy asked for on " + e["created"] + " could not be made. Ask for a new one.", size="2", color_scheme="red"),
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _download() -> rx.Component:
+    return section(
+        "Download your data",
+        "A ZIP with everything above: one JSON document (its format is published) and a spreadsheet per kind of data. "
+        f"We email you when it is ready; it can be downloaded for {get_settings().export_link_days} days.",
+        rx.vstack(rx.foreach(P.exports, _export_row), spacing="2", width="100%"),
+        rx.button(rx.icon("archive", size=14), "Prepare a download", on_click=P.request_export, disabled=P.preparing,
+                  size="2", width="fit-content"),
+        rx.text("Format: ", rx.link("privacy-export-1.json", href=get_settings().backend_path("/schemas/privacy-export-1.json"), underline="always"),
+                " (JSON Schema).", size="1", color_scheme="gray"),
+    )
+
+
+def _switch_row(id_: str, label: str, text: str, checked, on_change) -> rx.Component:
+    return rx.hstack(
+        rx.switch(id=id_, checked=checked, on_change=on_change, margin_top="3px"),
+        rx.vstack(rx.el.label(label, html_for=id_, class_name="op-label"), rx.text(text, size="1", color_scheme="gray"), spacing="1"),
+        spacing="3",
+        align="start",
+    )
+
+
+def _choices() -> rx.Component:
+    return section(
+        "Your choices",
+        "Each takes effect at once.",
+        _switch_row(
+            "privacy-restrict", "Restrict processing",
+            "Your content stays, but nothing is sent to the AI engine and no job touches it except deletion on "
+            "schedule. Generating posts is off until you lift it.",
+            P.restricted, P.set_restricted,
+        ),
+        _switch_row(
+            "privacy-marketing", "Product news by email",
+            "Occasional email about new features. Off unless you turn it on; every such email has a one-click unsubscribe. "
+            "Account and security email is always sent.",
+            P.marketing, P.set_marketing,
+        ),
+    )
+
+
+def _where() -> rx.Component:
+    return section(
+        "Where your data is processed",
+        "Each workspace keeps its data in one region. Transfers between regions rely on Standard Contractual Clauses "
+        "or adequacy decisions, and the data is encrypted in transit and at rest.",
+        rx.el.ul(rx.foreach(P.regions, lambda r: rx.el.li(rx.text(r["workspace"], ": ", r["region"], size="2"))), class_name="op-list"),
+    )
+
+
+def _rights() -> rx.Component:
+    c = get_settings()
+    return section(
+        "Your rights",
+        "What you can do, and where to turn.",
+        rx.text("You can see, download and correct your data here and in your profile, restrict its processing, and "
+                "choose what email you get. Using any of these rights never changes your plan, its features or its price.", size="2"),
+        rx.text("To ask for anything else, or if we got something wrong, write to ",
+                rx.link(c.privacy_email, href=f"mailto:{c.privacy_email}", underline="always"),
+                ": we answer privacy questions within 5 business days and rights requests within 30 days.", size="2"),
+        rx.text("You may also complain to a data protection supervisory authority, in particular in the country where you "
+                "live or work (in the EU, your national authority; in the UK, the Information Commissioner's Office).", size="2"),
+    )
+
+
+def privacy_center_page() -> rx.Component:
+    return settings_frame("/settings/privacy", _held(), _download(), _choices(), _where(), _rights())
+
+
+register_settings_tab("Privacy", "/settings/privacy")
+
+
+def add_pages(app: rx.App) -> None:
+    app.add_page(privacy_center_page, route="/settings/privacy", title="Privacy · OmniPostr", on_load=P.load)

@@ -1,0 +1,119 @@
+"""The privacy center's state: thin, each handler authorises and calls one service."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from omnipostr import db
+from omnipostr.accounts import service as accounts
+from omnipostr.accounts.guard import member_event
+from omnipostr.accounts.models import User
+from omnipostr.accounts.state import SessionState
+from omnipostr.privacy import export, inventory, service
+from omnipostr.settings import get_settings
+
+
+def _when(t) -> str:
+    return t.strftime("%d %b %Y, %H:%M UTC") if t else ""
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:,.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:,.1f} MB"
+
+
+def _snapshot(s, user_id: int) -> dict:
+    """Everything the privacy center shows, read in one session."""
+    user = s.get(User, user_id)
+    return {
+        "restricted": user.restrict_processing,
+        "marketing": user.marketing_opt_in,
+        "held": [
+            {"category": h.category, "what": h.what, "count": f"{h.count:,}", "purpose": h.purpose,
+             "basis": h.basis, "retention": h.retention}
+            for h in service.what_we_hold(s, user_id)
+        ],
+        "exports": service.exports_of(s, user_id),
+        "regions": [{"workspace": r["workspace"], "region": r["region_name"]} for r in export.regions(s, user_id)],
+        "processors": [{"name": n, "purpose": p} for n, p in inventory.processors()],
+    }
+
+
+class PrivacyState(SessionState):
+    held: list[dict[str, str]] = []
+    exports: list[dict[str, str]] = []
+    regions: list[dict[str, str]] = []
+    processors: list[dict[str, str]] = []
+    restricted: bool = False
+    marketing: bool = False
+    preparing: bool = False
+
+    def _forget_own(self) -> None:
+        self.held = []
+        self.exports = []
+        self.regions = []
+        self.restricted = False
+        self.marketing = False
+        self.preparing = False
+
+    def _show(self, snap: dict) -> None:
+        self.restricted = snap["restricted"]
+        self.marketing = snap["marketing"]
+        self.held = snap["held"]
+        self.regions = snap["regions"]
+        self.processors = snap["processors"]
+        self._set_exports(snap["exports"])
+
+    def _set_exports(self, views) -> None:
+        self.exports = [
+            {
+                "id": str(e.id), "status": e.status, "created": _when(e.created_at), "size": _size(e.size),
+                "expires": _when(e.expires_at), "href": get_settings().backend_path(f"/privacy/exports/{e.id}.zip"),
+            }
+            for e in views
+        ]
+        self.preparing = any(e.status == "queued" for e in views)
+
+    @member_event(page=True)
+    async def load(self, actor):
+        self._show(await db.run(_snapshot, actor.user_id))
+        if self.preparing:
+            return PrivacyState.follow_export
+
+    @member_event
+    async def request_export(self, actor):
+        await db.run(service.request_export, actor.user_id)
+        self._set_exports(await db.run(service.exports_of, actor.user_id))
+        return [rx.toast.info("Preparing your data. It takes a moment; we email you when it is ready."), PrivacyState.follow_export]
+
+    @member_event(background=True)
+    async def follow_export(self, actor):
+        """Show the copy as soon as it is made (for up to two minutes, while the session lasts)."""
+        async with self:
+            ref = self._session_ref()
+        for _ in range(120):
+            await asyncio.sleep(1)
+            if await db.run(accounts.member_for_ref, ref, actor.workspace_id) is None:
+                return
+            views = await db.run(service.exports_of, actor.user_id)
+            if not any(e.status == "queued" for e in views):
+                async with self:
+                    self._set_exports(views)
+                return
+        views = await db.run(service.exports_of, actor.user_id)
+        async with self:
+            self._set_exports(views)
+
+    @member_event
+    async def set_restricted(self, actor, on: bool):
+        self.restricted = await db.run(service.set_restriction, actor.user_id, bool(on))
+        return rx.toast.success(
+            "Processing restricted: your content stays, and nothing is sent to the AI engine."
+            if self.restricted else "Restriction lifted: you can generate posts again."
+        )
+
+    @member_event
+    async def set_marketing(self, actor, on: bool):
+        self.marketing = await db.run(service.set_marketing, actor.user_id, bool(on))
+        return rx.toast.success("You will get product news by email." if self.marketing else "No product news by email.")
