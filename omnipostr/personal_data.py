@@ -41,7 +41,7 @@ class Holding:
     basis: str  # the legal basis: contract, legitimate interest, consent, legal obligation
     retention: str  # a key of the retention rules (see ``omnipostr.privacy.inventory.RETENTION``)
     rows: Callable[[Any, Any], list[dict]]  # (session, user) -> one user's rows
-    erase: str = "delete"  # delete | anonymise | keep: what deleting the account does to it
+    erase: str = "delete"  # delete | anonymise (kept by a team without the person's name) | keep
     counter: Callable[[Any, Any], int] | None = None  # (session, user) -> how many rows, without reading them
 
     def count(self, session, user) -> int:

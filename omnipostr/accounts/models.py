@@ -37,6 +37,9 @@ class User(SQLModel, table=True):
     """GDPR art. 18: content kept, but no AI processing and no jobs other than retention."""
     marketing_opt_in: bool = False
     password_changed_at: datetime | None = None
+    deletion_requested_at: datetime | None = None
+    """The user asked to delete the account: signed out everywhere, refused at sign-in, and
+    erased by a job (``privacy.erasure``)."""
 
 
 class Workspace(SQLModel, table=True):

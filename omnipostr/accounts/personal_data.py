@@ -23,6 +23,8 @@ from omnipostr.personal_data import Holding, pick, plain
 
 def _user(s, user) -> list[dict]:
     row = s.get(User, user.id)
+    if row is None:
+        return []
     return [
         pick(row, "id", "name", "email", "email_verified_at", "age_confirmed_at", "created_at", "last_login_at",
              "last_active_at", "restrict_processing", "marketing_opt_in", "password_changed_at")

@@ -388,6 +388,8 @@ def authenticate(s: Session, email_raw: str, password: str, ip: str = "") -> Use
     if (msg := throttle_status(s, email, ip)) is not None:
         raise AuthError(msg, locked=True)
     user = s.exec(select(User).where(User.email_index == email_index(email))).first()
+    if user is not None and user.deletion_requested_at is not None:
+        user = None  # being deleted: as if it were gone already
     ok = passwords.verify_password(user.password_hash if user else None, password[:1024])
     # the failure record and the new link must outlive the refusal: commit before raising
     if not ok or user is None:
@@ -548,7 +550,7 @@ def resolve_session_ref(s: Session, ref: str | None, *, touch: bool = True) -> R
     if row.last_seen_at < now - timedelta(days=cfg.session_idle_days):
         return None
     user = s.get(User, row.user_id)
-    if user is None:
+    if user is None or user.deletion_requested_at is not None:
         return None
     if touch and row.last_seen_at < now - timedelta(seconds=60):
         row.last_seen_at = now

@@ -276,6 +276,7 @@ class LoginState(AppState):
         }.get(q.get("error", ""), "")
         self.notice = {
             "1": "You have signed out.",
+            "deleted": "Your account is being deleted. We will email you when it is done.",
         }.get(q.get("signed_out", ""), "")
         if q.get("reset") == "1":
             self.notice = "Your password was changed. Sign in with the new one."

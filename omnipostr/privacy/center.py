@@ -6,9 +6,10 @@ from __future__ import annotations
 import reflex as rx
 
 from omnipostr.accounts.settings_pages import register_settings_tab, settings_frame
+from omnipostr.privacy import erasure
 from omnipostr.privacy.state import PrivacyState as P
 from omnipostr.settings import get_settings
-from omnipostr.ui.components import section
+from omnipostr.ui.components import field, section
 
 
 def _held_row(h: rx.Var) -> rx.Component:
@@ -122,8 +123,9 @@ def _rights() -> rx.Component:
     return section(
         "Your rights",
         "What you can do, and where to turn.",
-        rx.text("You can see, download and correct your data here and in your profile, restrict its processing, and "
-                "choose what email you get. Using any of these rights never changes your plan, its features or its price.", size="2"),
+        rx.text("You can see, download and correct your data here and in your profile, restrict its processing, "
+                "choose what email you get, and delete your account. Using any of these rights never changes your plan, "
+                "its features or its price.", size="2"),
         rx.text("To ask for anything else, or if we got something wrong, write to ",
                 rx.link(c.privacy_email, href=f"mailto:{c.privacy_email}", underline="always"),
                 ": we answer privacy questions within 5 business days and rights requests within 30 days.", size="2"),
@@ -132,8 +134,59 @@ def _rights() -> rx.Component:
     )
 
 
+def _heir_choice(w: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.el.label("Who takes over ", w.name, "?", html_for="ws-" + w.id, class_name="op-label"),
+        rx.el.select(
+            rx.foreach(w.members, lambda m: rx.el.option("Hand it over to " + m.name, value=m.id)),
+            rx.el.option("Delete it, with everything in it", value="delete"),
+            id="ws-" + w.id,
+            name="ws-" + w.id,
+            class_name="rt-reset op-native-select",
+        ),
+        spacing="1",
+    )
+
+
+def _delete() -> rx.Component:
+    return section(
+        "Delete your account",
+        "Your account and your personal data are deleted for good, and you are signed out everywhere at once. "
+        "We email you when it is done.",
+        rx.text("What goes:", size="2", weight="medium"),
+        rx.el.ul(*[rx.el.li(rx.text(x, size="2")) for x in erasure.GOES], class_name="op-list"),
+        rx.text("What stays:", size="2", weight="medium"),
+        rx.el.ul(*[rx.el.li(rx.text(x, size="2")) for x in erasure.STAYS], class_name="op-list"),
+        rx.cond(P.solo.length() > 0, rx.text("Deleted with it, as you own them alone: ", P.solo.join(", "), ".", size="2")),
+        rx.form(
+            rx.vstack(
+                rx.foreach(P.shared, _heir_choice),
+                rx.cond(
+                    P.has_password,
+                    field("Your password", "password", type="password", autocomplete="current-password", required=True),
+                    rx.text("You sign in with Google or GitHub: sign out and in again, then delete within 10 minutes.", size="2"),
+                ),
+                rx.hstack(
+                    rx.checkbox(id="delete-understood", name="understood"),
+                    rx.el.label("I understand that this cannot be undone.", html_for="delete-understood", class_name="op-label"),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.cond(P.delete_error != "", rx.callout(P.delete_error, icon="circle-alert", color_scheme="red", role="alert", width="100%")),
+                rx.button(rx.icon("trash-2", size=14), "Delete my account", type="submit", color_scheme="red", size="2",
+                          loading=P.deleting, width="fit-content"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=P.delete_account,
+            reset_on_submit=False,
+            aria_label="Delete your account",
+        ),
+    )
+
+
 def privacy_center_page() -> rx.Component:
-    return settings_frame("/settings/privacy", _held(), _download(), _choices(), _where(), _rights())
+    return settings_frame("/settings/privacy", _held(), _download(), _choices(), _where(), _rights(), _delete())
 
 
 register_settings_tab("Privacy", "/settings/privacy")

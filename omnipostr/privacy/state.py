@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 import reflex as rx
 
@@ -11,7 +12,7 @@ from omnipostr.accounts import service as accounts
 from omnipostr.accounts.guard import member_event
 from omnipostr.accounts.models import User
 from omnipostr.accounts.state import SessionState
-from omnipostr.privacy import export, inventory, service
+from omnipostr.privacy import erasure, export, inventory, service
 from omnipostr.settings import get_settings
 
 
@@ -21,6 +22,21 @@ def _when(t) -> str:
 
 def _size(n: int) -> str:
     return f"{n / 1024:,.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:,.1f} MB"
+
+
+@dataclass
+class Heir:
+    id: str
+    name: str
+
+
+@dataclass
+class SharedWorkspace:
+    """A workspace the user owns with other members: whom to hand it over to."""
+
+    id: str
+    name: str
+    members: list[Heir] = field(default_factory=list)
 
 
 def _snapshot(s, user_id: int) -> dict:
@@ -37,6 +53,7 @@ def _snapshot(s, user_id: int) -> dict:
         "exports": service.exports_of(s, user_id),
         "regions": [{"workspace": r["workspace"], "region": r["region_name"]} for r in export.regions(s, user_id)],
         "processors": [{"name": n, "purpose": p} for n, p in inventory.processors()],
+        "plan": erasure.plan(s, user_id),
     }
 
 
@@ -48,6 +65,11 @@ class PrivacyState(SessionState):
     restricted: bool = False
     marketing: bool = False
     preparing: bool = False
+    shared: list[SharedWorkspace] = []
+    solo: list[str] = []
+    has_password: bool = True
+    delete_error: str = ""
+    deleting: bool = False
 
     def _forget_own(self) -> None:
         self.held = []
@@ -64,6 +86,11 @@ class PrivacyState(SessionState):
         self.regions = snap["regions"]
         self.processors = snap["processors"]
         self._set_exports(snap["exports"])
+        plan = snap["plan"]
+        self.shared = [SharedWorkspace(str(w.id), w.name, [Heir(str(i), n) for i, n in w.members]) for w in plan.shared]
+        self.solo = plan.solo
+        self.has_password = plan.has_password
+        self.delete_error = ""
 
     def _set_exports(self, views) -> None:
         self.exports = [
@@ -117,3 +144,32 @@ class PrivacyState(SessionState):
     async def set_marketing(self, actor, on: bool):
         self.marketing = await db.run(service.set_marketing, actor.user_id, bool(on))
         return rx.toast.success("You will get product news by email." if self.marketing else "No product news by email.")
+
+    @member_event
+    async def delete_account(self, actor, form: dict):
+        """Delete the account: the password (or a recent sign-in), a choice for each shared
+        workspace, and the box that says it cannot be undone."""
+        self.delete_error = ""
+        if form.get("understood") not in ("on", True, "true"):
+            self.delete_error = "Tick the box to say you understand that this cannot be undone."
+            return None
+        hand_over: dict[int, int | None] = {}
+        for w in self.shared:
+            choice = str(form.get(f"ws-{w.id}", ""))
+            if choice == "delete":
+                hand_over[int(w.id)] = None
+            elif choice.isdigit():
+                hand_over[int(w.id)] = int(choice)
+        self.deleting = True
+        try:
+            await db.run(
+                erasure.request_deletion, actor.user_id, password=str(form.get("password", "")),
+                session_id=actor.session_id, hand_over=hand_over,
+            )
+        except erasure.DeletionRefused as e:
+            self.delete_error = e.message
+            return None
+        finally:
+            self.deleting = False
+        self._forget()
+        return rx.redirect("/login?signed_out=deleted")

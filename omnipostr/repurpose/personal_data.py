@@ -131,14 +131,14 @@ CONTRACT = "contract: the service you asked for"
 HOLDINGS = [
     Holding("sources", "content", "The articles and scripts you pasted, uploaded or imported, with their titles.",
             "Repurpose them; let you reuse them.", CONTRACT, "source_text", _sources,
-            counter=_count(Source, lambda u: Source.created_by == u.id)),
+            erase="anonymise", counter=_count(Source, lambda u: Source.created_by == u.id)),
     Holding("generations", "history", "Each generation you started: title, platforms, options, engine, tokens and cost.",
             "Your history; quotas and billing.", CONTRACT, "history", _generations,
-            counter=_count(Generation, lambda u: Generation.created_by == u.id)),
+            erase="anonymise", counter=_count(Generation, lambda u: Generation.created_by == u.id)),
     Holding("variants", "generated", "The posts made for each platform, as they are now.",
             "Let you edit, copy, export and publish them.", CONTRACT, "generated", _variants, counter=_count_variants),
     Holding("variant_revisions", "generated", "Every earlier version of those posts (takes and edits).",
-            "Versions and undo.", CONTRACT, "generated", _revisions, counter=_count_revisions),
+            "Versions and undo.", CONTRACT, "generated", _revisions, erase="anonymise", counter=_count_revisions),
     Holding("generation_tasks", "history", "Work your generations waited for (what to write again, and why), "
             "until it is done.", "Write your posts.", CONTRACT, "history", _tasks),
     Holding("brand_voices", "content", "The brand voices you made: name, description and samples.",

@@ -1,0 +1,217 @@
+"""Deleting an account (RGT-3): asked for with the password, done by a job, resumable.
+
+Asking (``request_deletion``) checks the password, hands each workspace the user owns with
+other members to the member the user chose (or marks it for deletion), signs the user out
+everywhere and refuses further sign-ins. The job (``erase_pending``) then erases, one step at
+a time, each step committed and safe to run again, so a process that dies halfway is simply
+resumed by the next run:
+
+1. the workspaces the user still owns, with everything in them;
+2. every row that refers to the user: rows that are the user's are deleted; content the user
+   wrote in someone else's workspace stays with that team without the user's name on it;
+3. rows found by the user's address (invitations, mail, failed sign-ins, pending requests);
+4. the user, in the same transaction as the confirmation email to the old address.
+
+Which tables refer to a user or a workspace is read from the schema itself, so a table added
+later is covered; ``tests/privacy/test_erasure.py`` checks every table afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Table, delete, update
+from sqlmodel import Session, SQLModel, col, select
+
+from omnipostr import clock
+from omnipostr import tables as _tables  # noqa: F401 - every capability's tables
+from omnipostr.accounts import passwords
+from omnipostr.accounts.models import (
+    AccountRequest,
+    AuthSession,
+    Invite,
+    LoginFailure,
+    Membership,
+    User,
+    Workspace,
+)
+from omnipostr.crypto import email_index
+from omnipostr.notify import service as mail
+from omnipostr.notify.models import OutboxMessage
+from omnipostr.settings import get_settings
+
+log = logging.getLogger("omnipostr.privacy")
+_RECENT = timedelta(minutes=10)  # a social-only account confirms with a sign-in this recent
+
+
+class DeletionRefused(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class SharedWorkspace:
+    id: int
+    name: str
+    members: list[tuple[int, str]]  # (user id, name) of the other members
+
+
+@dataclass
+class Plan:
+    shared: list[SharedWorkspace] = field(default_factory=list)  # owned, with other members: hand over or delete
+    solo: list[str] = field(default_factory=list)  # owned alone: deleted
+    has_password: bool = True
+
+
+GOES = [
+    "Your account: name, email address, password, sign-in methods and privacy choices.",
+    "Your sessions and devices, your usage history and the copies of your data.",
+    "Workspaces you own alone, or choose to delete, with all their sources, posts and brand voices.",
+    "Invitations to your address and email we sent you.",
+]
+STAYS = [
+    "Posts and sources you wrote in someone else's workspace stay with that team, without your name.",
+    "A workspace you hand over stays with the member you chose.",
+    "The confirmation that your account was deleted, until it is sent (then 30 days in the mail log).",
+]
+
+
+def plan(s: Session, user_id: int) -> Plan:
+    user = s.get(User, user_id)
+    out = Plan(has_password=bool(user and user.password_hash))
+    for ws in s.exec(select(Workspace).where(Workspace.owner_id == user_id).order_by(col(Workspace.id))).all():
+        others = s.exec(
+            select(User).join(Membership, col(Membership.user_id) == User.id)
+            .where(Membership.workspace_id == ws.id, Membership.user_id != user_id).order_by(col(User.id))
+        ).all()
+        if others:
+            out.shared.append(SharedWorkspace(ws.id, ws.name, [(u.id, u.name) for u in others]))
+        else:
+            out.solo.append(ws.name)
+    return out
+
+
+def request_deletion(
+    s: Session, user_id: int, *, password: str = "", session_id: int | None = None,
+    hand_over: dict[int, int | None] | None = None,
+) -> None:
+    """Ask to delete the account. ``hand_over`` maps each shared workspace the user owns to the
+    member who takes it over, or None to delete it with everything in it."""
+    user = s.get(User, user_id)
+    if user is None or user.deletion_requested_at is not None:
+        return  # asked already: the job is on it
+    if user.password_hash:
+        if not passwords.verify_password(user.password_hash, (password or "")[:1024]):
+            raise DeletionRefused("That password is not right.")
+    else:  # signed in with Google or GitHub only: a sign-in of the last few minutes stands in
+        row = s.get(AuthSession, session_id) if session_id else None
+        if row is None or row.created_at < clock.now() - _RECENT:
+            raise DeletionRefused("Sign out and in again, then delete the account within 10 minutes.")
+    choices = hand_over or {}
+    for shared in plan(s, user_id).shared:
+        if shared.id not in choices:
+            raise DeletionRefused(f"Choose who takes over {shared.name}, or to delete it.")
+        heir = choices[shared.id]
+        if heir is None:
+            continue
+        if heir not in {m for m, _ in shared.members}:
+            raise DeletionRefused(f"Choose a member of {shared.name} to take it over.")
+        ws = s.get(Workspace, shared.id)
+        ws.owner_id = heir
+        s.add(ws)
+        m = s.exec(select(Membership).where(Membership.workspace_id == ws.id, Membership.user_id == heir)).one()
+        m.role = "owner"
+        s.add(m)
+    now = clock.now()
+    user.deletion_requested_at = now
+    s.add(user)
+    s.exec(update(AuthSession).where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))  # type: ignore[call-overload]
+           .values(revoked_at=now))
+    s.commit()
+
+
+def _referring(target: str) -> list[tuple[Table, object]]:
+    """(table, column) for every column with a foreign key to ``target``, children first."""
+    out = []
+    for t in reversed(SQLModel.metadata.sorted_tables):
+        for c in t.columns:
+            if any(fk.column.table.name == target for fk in c.foreign_keys):
+                out.append((t, c))
+    return out
+
+
+def _erase_workspace(s: Session, workspace_id: int) -> None:
+    for t, c in _referring("workspaces"):
+        if c.nullable and any(fk.ondelete == "SET NULL" for fk in c.foreign_keys):
+            s.exec(update(t).where(c == workspace_id).values({c.name: None}))  # type: ignore[call-overload]
+        else:
+            s.exec(delete(t).where(c == workspace_id))  # type: ignore[call-overload]
+    s.exec(delete(Workspace).where(col(Workspace.id) == workspace_id))  # type: ignore[call-overload]
+
+
+def _steps(s: Session, user: User) -> list:
+    uid, idx = user.id, email_index(user.email)
+    steps = []
+    for ws_id in s.exec(select(Workspace.id).where(Workspace.owner_id == uid).order_by(col(Workspace.id))).all():
+        steps.append(lambda ws_id=ws_id: _erase_workspace(s, ws_id))
+    for t, c in _referring("users"):
+        if c.nullable and any(fk.ondelete == "SET NULL" for fk in c.foreign_keys):
+            steps.append(lambda t=t, c=c: s.exec(update(t).where(c == uid).values({c.name: None})))
+        else:
+            steps.append(lambda t=t, c=c: s.exec(delete(t).where(c == uid)))
+
+    def by_address() -> None:
+        for inv in s.exec(select(Invite)).all():
+            if email_index(inv.email) == idx:
+                s.delete(inv)
+        for req in s.exec(select(AccountRequest)).all():
+            if email_index(str((req.payload or {}).get("email", ""))) == idx:
+                s.delete(req)
+        s.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"acct:{idx}"))  # type: ignore[call-overload]
+        s.exec(delete(OutboxMessage).where(col(OutboxMessage.to_index) == idx))  # type: ignore[call-overload]
+
+    steps.append(by_address)
+    return steps
+
+
+def erase_account(s: Session, user_id: int, *, max_steps: int | None = None) -> bool:
+    """Erase one account whose deletion was asked for; True when it is gone. Each step is
+    committed on its own; ``max_steps`` stops early (as a process that died would)."""
+    user = s.get(User, user_id)
+    if user is None:
+        return True
+    if user.deletion_requested_at is None:
+        raise DeletionRefused("This account did not ask to be deleted.")
+    email, name = user.email, user.name
+    for i, step in enumerate(_steps(s, user)):
+        if max_steps is not None and i >= max_steps:
+            return False
+        step()
+        s.commit()
+    cfg = get_settings()
+    s.exec(delete(User).where(col(User.id) == user_id))  # type: ignore[call-overload]
+    mail.enqueue(
+        s, "notice", email,
+        {
+            "subject": f"Your {cfg.company_name} account is deleted",
+            "name": name,
+            "paragraphs": [
+                "As you asked, your account and the personal data it held are deleted, and every "
+                "session was signed out.",
+                f"If you did not ask for this, write to {cfg.privacy_email} at once.",
+            ],
+        },
+    )
+    s.commit()
+    return True
+
+
+def erase_pending(s: Session) -> int:
+    """Erase every account whose deletion was asked for (the job)."""
+    ids = s.exec(select(User.id).where(col(User.deletion_requested_at).is_not(None)).order_by(col(User.id))).all()
+    for uid in ids:
+        erase_account(s, uid)
+    return len(ids)
