@@ -101,6 +101,12 @@ def _choices() -> rx.Component:
             P.restricted, P.set_restricted,
         ),
         _switch_row(
+            "privacy-usage", "Usage analytics",
+            "We record what you use and when (a generation, a copy, an error; never your content) to keep the service "
+            "working well. Turn it off to object: nothing more is recorded, except these choices themselves.",
+            ~P.objects_usage, P.set_usage,
+        ),
+        _switch_row(
             "privacy-marketing", "Product news by email",
             "Occasional email about new features. Off unless you turn it on; every such email has a one-click unsubscribe. "
             "Account and security email is always sent.",

@@ -175,6 +175,20 @@ def set_restriction(s: Session, user_id: int, on: bool) -> bool:
     return user.restrict_processing
 
 
+def set_usage_objection(s: Session, user_id: int, on: bool) -> bool:
+    """GDPR art. 21: object to usage analytics; from then on no usage event is recorded about
+    the user. The objection itself is recorded, with its time."""
+    user = s.get(User, user_id)
+    if on:  # recorded before the objection takes effect, so the record is kept
+        record(s, "privacy.usage_objection", workspace_id=None, user_id=user_id)
+    user.object_usage = bool(on)
+    s.add(user)
+    if not on:
+        record(s, "privacy.usage_objection_withdrawn", workspace_id=None, user_id=user_id)
+    s.commit()
+    return user.object_usage
+
+
 def set_marketing(s: Session, user_id: int, on: bool) -> bool:
     """Product and marketing email: only with the user's opt-in, off by default."""
     user = s.get(User, user_id)

@@ -45,6 +45,7 @@ def _snapshot(s, user_id: int) -> dict:
     return {
         "restricted": user.restrict_processing,
         "marketing": user.marketing_opt_in,
+        "objects_usage": user.object_usage,
         "held": [
             {"category": h.category, "what": h.what, "count": f"{h.count:,}", "purpose": h.purpose,
              "basis": h.basis, "retention": h.retention}
@@ -64,6 +65,7 @@ class PrivacyState(SessionState):
     processors: list[dict[str, str]] = []
     restricted: bool = False
     marketing: bool = False
+    objects_usage: bool = False
     preparing: bool = False
     shared: list[SharedWorkspace] = []
     solo: list[str] = []
@@ -82,6 +84,7 @@ class PrivacyState(SessionState):
     def _show(self, snap: dict) -> None:
         self.restricted = snap["restricted"]
         self.marketing = snap["marketing"]
+        self.objects_usage = snap["objects_usage"]
         self.held = snap["held"]
         self.regions = snap["regions"]
         self.processors = snap["processors"]
@@ -138,6 +141,15 @@ class PrivacyState(SessionState):
         return rx.toast.success(
             "Processing restricted: your content stays, and nothing is sent to the AI engine."
             if self.restricted else "Restriction lifted: you can generate posts again."
+        )
+
+    @member_event
+    async def set_usage(self, actor, on: bool):
+        """The switch reads "Usage analytics": on means no objection."""
+        self.objects_usage = await db.run(service.set_usage_objection, actor.user_id, not bool(on))
+        return rx.toast.success(
+            "Usage analytics off: nothing more is recorded about what you do." if self.objects_usage
+            else "Usage analytics on. Thank you."
         )
 
     @member_event

@@ -16,7 +16,7 @@ from tests.e2e.helpers import sign_out, sign_up
 from tests.e2e.test_compose import paste_and_generate
 
 
-@pytest.mark.promise("RGT-1", "GDPR-3", "GDPR-2", "GDPR-4", "CCPA-1", "XFR-1")
+@pytest.mark.promise("RGT-1", "GDPR-3", "GDPR-2", "GDPR-4", "CCPA-1", "XFR-1", "GDPR-1")
 def test_see_what_is_held_download_a_copy_and_restrict_processing(page: Page, smtp, tmp_path, shots):
     # someone else first: nothing of theirs may reach Ada's copy
     sign_up(page, smtp, email="other@example.com", name="Otto Other", team="Other Co")
@@ -63,6 +63,12 @@ def test_see_what_is_held_download_a_copy_and_restrict_processing(page: Page, sm
     page.get_by_role("link", name="your privacy settings").click()
     page.get_by_label("Restrict processing").click()
     expect(page.get_by_text("Restriction lifted")).to_be_visible()
+    # objecting to usage analytics: on by default, off at a click
+    usage = page.get_by_role("switch", name="Usage analytics")
+    expect(usage).to_be_checked()
+    usage.click()
+    expect(page.get_by_text("Usage analytics off")).to_be_visible()
+    expect(usage).not_to_be_checked()
 
 
 @pytest.mark.promise("RGT-3")

@@ -36,3 +36,27 @@ def test_marketing_email_is_off_until_chosen_and_can_be_turned_off_again():
     assert db.in_session(service.set_marketing, ada.user_id, False) is False
     with db.session() as s:
         assert s.get(User, ada.user_id).marketing_opt_in is False
+
+
+@pytest.mark.promise("GDPR-1")
+async def test_after_objecting_to_usage_analytics_no_usage_event_is_recorded_about_the_user():
+    from omnipostr.library import service as library
+    from tests.library.test_service import generated
+
+    ada = member()
+    gen = await generated(ada, platforms=("x",))
+    v = db.in_session(library.get_generation, ada, gen.id).variants[0]
+
+    def kinds():
+        with db.session() as s:
+            return [e.kind for e in s.exec(select(UsageEvent).where(UsageEvent.user_id == ada.user_id).order_by(UsageEvent.id))]
+
+    before = kinds()
+    assert "generation.created" in before
+    assert db.in_session(service.set_usage_objection, ada.user_id, True) is True
+    db.in_session(library.edit_variant, ada, v.id, ["An edit while objecting."], {})
+    await generated(ada, platforms=("x",))
+    assert kinds() == [*before, "privacy.usage_objection"]  # the objection, with its time, and nothing after
+    db.in_session(service.set_usage_objection, ada.user_id, False)
+    db.in_session(library.edit_variant, ada, v.id, ["An edit after withdrawing."], {})
+    assert kinds()[-2:] == ["privacy.usage_objection_withdrawn", "feature.edit"]
