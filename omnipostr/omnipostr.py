@@ -16,6 +16,7 @@ from omnipostr.library import page as library_page
 from omnipostr.library import routes as library_routes
 from omnipostr.notify import devmail
 from omnipostr.privacy import center as privacy_center
+from omnipostr.privacy import contact as privacy_contact
 from omnipostr.privacy import page as privacy_page
 from omnipostr.privacy import routes as privacy_routes
 from omnipostr.repurpose import page as composer_page
@@ -48,6 +49,7 @@ app.register_lifespan_task(generation_worker.lifespan_task)
 landing.add_pages(app)
 privacy_page.add_pages(app)
 privacy_center.add_pages(app)
+privacy_contact.add_pages(app)
 account_pages.add_pages(app)
 settings_pages.add_pages(app)
 composer_page.add_pages(app)

@@ -170,6 +170,12 @@ class Settings(BaseSettings):
     company_name: str = "OmniPostr"
     support_email: str = "support@omnipostr.com"
     privacy_email: str = "privacy@omnipostr.com"
+    support_response_business_days: int = 2
+    """How soon support answers, as the contact page says."""
+    privacy_inquiry_business_days: int = 5
+    """How soon a privacy question is answered (the policy says 5 business days)."""
+    privacy_request_days: int = 30
+    """How soon a privacy rights request is answered (the policy says 30 days)."""
 
     @field_validator("base_url", "backend_url")
     @classmethod

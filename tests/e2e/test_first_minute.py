@@ -18,8 +18,9 @@ from tests.e2e.helpers import submit_sign_up
 
 pytestmark = pytest.mark.browser
 
-PUBLIC_PAGES = ["/", "/signup", "/login", "/reset", "/privacy"]
-SIGNED_IN_PAGES = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices"]
+PUBLIC_PAGES = ["/", "/signup", "/login", "/reset", "/privacy", "/contact", "/subprocessors"]
+SIGNED_IN_PAGES = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices",
+                   "/settings/privacy"]
 
 
 class Requests:
@@ -113,6 +114,14 @@ def test_public_pages_load_only_the_apps_own_origin_and_the_policy_renders(page:
         expect(page.get_by_role("heading", name=heading, level=2)).to_be_visible()
     expect(page.get_by_role("listitem").first).to_be_visible()
     page.screenshot(path=str(shots / "first-privacy.png"))
+    # how to reach us, and who handles data for us: from the configuration
+    page.get_by_role("contentinfo").get_by_role("link", name="Contact").click()
+    expect(page.get_by_role("heading", name="Contact us", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="privacy@omnipostr.com").first).to_be_visible()
+    expect(page.get_by_text("We answer within 5 business days.")).to_be_visible()
+    page.get_by_role("contentinfo").get_by_role("link", name="Service providers").click()
+    expect(page.get_by_role("heading", name="Who handles data for us", level=1)).to_be_visible()
+    expect(page.get_by_role("listitem")).to_have_text([re.compile(r"^Database and hosting provider: ")])
 
 
 def test_links_to_private_addresses_are_refused_by_default(page: Page, mailless_app):
