@@ -107,7 +107,7 @@ def named(name: str) -> str:
     return f"e => e && (e.getAttribute('aria-label') === {name!r} || (e.textContent || '').trim() === {name!r})"
 
 
-def test_by_keyboard_alone_sign_in_generate_edit_and_copy(new_page, smtp):
+def test_by_keyboard_alone_sign_in_generate_edit_copy_undo_a_regenerate_and_export(new_page, smtp):
     from tests.e2e.helpers import sign_out
 
     page = new_page()
@@ -145,6 +145,28 @@ def test_by_keyboard_alone_sign_in_generate_edit_and_copy(new_page, smtp):
     page.keyboard.press("Enter")
     expect(page.get_by_text("Bluesky post copied.")).to_be_visible()
     assert "Typed by keyboard." in page.evaluate("navigator.clipboard.readText()")
+
+    # regenerate the edited post (it asks first), then undo it, by keyboard
+    card = page.get_by_role("article", name="Bluesky")
+    tab_to(page, named("Regenerate Bluesky post"))
+    page.keyboard.press("Enter")
+    ask = page.get_by_role("alertdialog")
+    expect(ask).to_contain_text("Regenerate your edited Bluesky post?")
+    tab_to(page, "e => e && (e.textContent || '').trim() === 'Regenerate' && !!e.closest('[role=alertdialog]')")
+    page.keyboard.press("Enter")
+    expect(card.get_by_text("Typed by keyboard.")).to_have_count(0, timeout=30_000)
+    expect(card).to_have_attribute("data-status", "done", timeout=30_000)
+    tab_to(page, named("Undo the last change to the Bluesky post"))
+    page.keyboard.press("Enter")
+    expect(card.get_by_text("Typed by keyboard.", exact=False)).to_be_visible()
+
+    # and export everything, by keyboard: the menu opens on its first format
+    tab_to(page, "e => e && (e.textContent || '').trim() === 'Export'", back=True)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("menuitem", name="Markdown (.md)")).to_be_focused()
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    assert info.value.suggested_filename.endswith(".md")
 
 
 def test_a_new_page_puts_the_focus_on_its_title(new_page, smtp):

@@ -210,6 +210,7 @@ def test_a_thread_is_edited_beside_its_preview_and_its_numbers_are_drawn_not_typ
     expect(x.get_by_text(re.compile(r"\d+/\d+.*not found|not in your source"))).to_have_count(0)
     # what goes out carries the numbers once, in X's style
     x.get_by_role("button", name="Copy X post").click()
+    expect(page.get_by_text("X post copied.")).to_be_visible()  # the clipboard is written by then
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith(f"The short version: we kept it. 1/{n}\n\n---\n\n")
     assert copied.endswith(f"We are keeping the four-day week. {n}/{n}")
