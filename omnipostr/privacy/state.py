@@ -77,9 +77,16 @@ class PrivacyState(SessionState):
         self.held = []
         self.exports = []
         self.regions = []
+        self.processors = []
         self.restricted = False
         self.marketing = False
+        self.objects_usage = False
         self.preparing = False
+        self.shared = []  # other members' names
+        self.solo = []
+        self.has_password = True
+        self.delete_error = ""
+        self.deleting = False
 
     def _show(self, snap: dict) -> None:
         self.restricted = snap["restricted"]
