@@ -66,7 +66,9 @@ def workspace_switcher() -> rx.Component:
     return rx.vstack(
         rx.el.label("Workspace", html_for="workspace-switcher", class_name="op-label op-small"),
         rx.select.root(
-            rx.select.trigger(id="workspace-switcher", width="100%", aria_label="Workspace"),
+            # the trigger shows the name from the state itself: the selected item's text can
+            # lag behind a rename (the id it is selected by does not change)
+            rx.select.trigger(SessionState.workspace_name, id="workspace-switcher", width="100%", aria_label="Workspace"),
             rx.select.content(
                 rx.foreach(
                     SessionState.workspaces,
