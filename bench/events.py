@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
-from repurpose import _TMP, article, sign_up  # noqa: E402  (sets up a scratch data folder and database)
+from repurpose import _TMP, article, sign_up, start_bench_app  # noqa: E402  (sets up a scratch data folder and database)
 
 BARE = ROOT / "bench" / "bare_app"
 
@@ -127,20 +127,11 @@ def main() -> None:
     from fakes.smtp_sink import SmtpSink
     from omnipostr import migrate
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-    from tests.e2e.liveapp import free_port, start_app, stop_app
+    from tests.e2e.liveapp import free_port, stop_app
 
     migrate.upgrade()
     sink = SmtpSink().start()
-    app = start_app(
-        {
-            "OMNIPOSTR_SMTP_HOST": "127.0.0.1",
-            "OMNIPOSTR_SMTP_PORT": str(sink.port),
-            "OMNIPOSTR_SMTP_STARTTLS": "false",
-            "OMNIPOSTR_TEST_WEB_DIR": ".web-bench",
-            "REFLEX_WEB_WORKDIR": ".web-bench",
-        },
-        _TMP,
-    )
+    app = start_bench_app(sink)
     bare_port = free_port()
     bare = start_bare(bare_port)
     results = {}

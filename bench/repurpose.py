@@ -138,6 +138,24 @@ async def backend(fake: FakeAnthropic, text: str) -> dict:
     }
 
 
+def start_bench_app(sink, extra: dict[str, str] | None = None):
+    """The real app, as ``make run`` starts it, mailing the benchmark's SMTP sink, with a
+    front-end build directory of the benchmarks' own."""
+    from tests.e2e.liveapp import start_app
+
+    return start_app(
+        {
+            "OMNIPOSTR_SMTP_HOST": "127.0.0.1",
+            "OMNIPOSTR_SMTP_PORT": str(sink.port),
+            "OMNIPOSTR_SMTP_STARTTLS": "false",
+            "OMNIPOSTR_TEST_WEB_DIR": ".web-bench",
+            "REFLEX_WEB_WORKDIR": ".web-bench",
+            **(extra or {}),
+        },
+        _TMP,
+    )
+
+
 def sign_up(page, sink, email: str) -> None:
     """Create an account in the browser and confirm it from the mail: the page ends on /app."""
     page.goto("/signup")
@@ -160,22 +178,10 @@ def browser(fake: FakeAnthropic, text: str, runs: int = 3) -> list[float]:
 
     from fakes.smtp_sink import SmtpSink
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-    from tests.e2e.liveapp import start_app, stop_app
+    from tests.e2e.liveapp import stop_app
 
     sink = SmtpSink().start()
-    app = start_app(
-        {
-            "OMNIPOSTR_SMTP_HOST": "127.0.0.1",
-            "OMNIPOSTR_SMTP_PORT": str(sink.port),
-            "OMNIPOSTR_SMTP_STARTTLS": "false",
-            "OMNIPOSTR_JOBS_ENABLED": "true",
-            "ANTHROPIC_API_KEY": "sk-ant-bench",
-            "OMNIPOSTR_ANTHROPIC_BASE_URL": fake.base_url,
-            "OMNIPOSTR_TEST_WEB_DIR": ".web-bench",
-            "REFLEX_WEB_WORKDIR": ".web-bench",
-        },
-        _TMP,
-    )
+    app = start_bench_app(sink, {"ANTHROPIC_API_KEY": "sk-ant-bench", "OMNIPOSTR_ANTHROPIC_BASE_URL": fake.base_url})
     timings = []
     try:
         with sync_playwright() as pw:

@@ -49,13 +49,25 @@ def _memberships(s, user) -> list[dict]:
     return [pick(m, "workspace_id", "role", "created_at") for m in rows]
 
 
+def invites_to(s, email: str) -> list[Invite]:
+    """Invitations sent to ``email`` (addresses are encrypted: each one is compared by its
+    blind index)."""
+    me = email_index(email)
+    return [i for i in s.exec(select(Invite).order_by(col(Invite.id))).all() if email_index(i.email) == me]
+
+
+def requests_for(s, email: str) -> list[AccountRequest]:
+    """Account mail asked for at ``email`` and not sent yet (a job takes each within a second)."""
+    me = email_index(email)
+    rows = s.exec(select(AccountRequest).order_by(col(AccountRequest.id))).all()
+    return [r for r in rows if email_index(str((r.payload or {}).get("email", ""))) == me]
+
+
 def _invites(s, user) -> list[dict]:
     """Invitations sent to this user's address (the ones they sent hold someone else's)."""
-    me = email_index(user.email)
-    rows = s.exec(select(Invite).order_by(col(Invite.id))).all()
     return [
         pick(i, "workspace_id", "email", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
-        for i in rows if email_index(i.email) == me
+        for i in invites_to(s, user.email)
     ]
 
 
@@ -79,13 +91,7 @@ def _tokens(s, user) -> list[dict]:
 
 
 def _requests(s, user) -> list[dict]:
-    """Mail asked for at this address and not sent yet (a job takes each within a second)."""
-    me = email_index(user.email)
-    rows = s.exec(select(AccountRequest).order_by(col(AccountRequest.id))).all()
-    return [
-        pick(r, "kind", "created_at") for r in rows
-        if email_index(str((r.payload or {}).get("email", ""))) == me
-    ]
+    return [pick(r, "kind", "created_at") for r in requests_for(s, user.email)]
 
 
 def _failures(s, user) -> list[dict]:

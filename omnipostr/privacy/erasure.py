@@ -28,15 +28,15 @@ from sqlmodel import Session, SQLModel, col, select
 from omnipostr import clock
 from omnipostr import tables as _tables  # noqa: F401 - every capability's tables
 from omnipostr.accounts import passwords
+from omnipostr.accounts import service as accounts
 from omnipostr.accounts.models import (
-    AccountRequest,
     AuthSession,
-    Invite,
     LoginFailure,
     Membership,
     User,
     Workspace,
 )
+from omnipostr.accounts.personal_data import invites_to, requests_for
 from omnipostr.crypto import email_index
 from omnipostr.notify import service as mail
 from omnipostr.notify.models import OutboxMessage
@@ -128,8 +128,7 @@ def request_deletion(
     now = clock.now()
     user.deletion_requested_at = now
     s.add(user)
-    s.exec(update(AuthSession).where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))  # type: ignore[call-overload]
-           .values(revoked_at=now))
+    accounts.revoke_other_sessions(s, user_id, keep_session_id=None)  # every session, this one too
     s.commit()
 
 
@@ -143,33 +142,32 @@ def _referring(target: str) -> list[tuple[Table, object]]:
     return out
 
 
+def _unlink(s: Session, t: Table, c, key: int) -> None:
+    """Rows of ``t`` whose ``c`` is ``key`` no longer refer to it: the column is cleared where
+    its foreign key says SET NULL (the row belongs to someone else), else the row is deleted."""
+    if c.nullable and any(fk.ondelete == "SET NULL" for fk in c.foreign_keys):
+        s.exec(update(t).where(c == key).values({c.name: None}))  # type: ignore[call-overload]
+    else:
+        s.exec(delete(t).where(c == key))  # type: ignore[call-overload]
+
+
 def _erase_workspace(s: Session, workspace_id: int) -> None:
     for t, c in _referring("workspaces"):
-        if c.nullable and any(fk.ondelete == "SET NULL" for fk in c.foreign_keys):
-            s.exec(update(t).where(c == workspace_id).values({c.name: None}))  # type: ignore[call-overload]
-        else:
-            s.exec(delete(t).where(c == workspace_id))  # type: ignore[call-overload]
+        _unlink(s, t, c, workspace_id)
     s.exec(delete(Workspace).where(col(Workspace.id) == workspace_id))  # type: ignore[call-overload]
 
 
 def _steps(s: Session, user: User) -> list:
-    uid, idx = user.id, email_index(user.email)
+    uid, email, idx = user.id, user.email, email_index(user.email)
     steps = []
     for ws_id in s.exec(select(Workspace.id).where(Workspace.owner_id == uid).order_by(col(Workspace.id))).all():
         steps.append(lambda ws_id=ws_id: _erase_workspace(s, ws_id))
     for t, c in _referring("users"):
-        if c.nullable and any(fk.ondelete == "SET NULL" for fk in c.foreign_keys):
-            steps.append(lambda t=t, c=c: s.exec(update(t).where(c == uid).values({c.name: None})))
-        else:
-            steps.append(lambda t=t, c=c: s.exec(delete(t).where(c == uid)))
+        steps.append(lambda t=t, c=c: _unlink(s, t, c, uid))
 
     def by_address() -> None:
-        for inv in s.exec(select(Invite)).all():
-            if email_index(inv.email) == idx:
-                s.delete(inv)
-        for req in s.exec(select(AccountRequest)).all():
-            if email_index(str((req.payload or {}).get("email", ""))) == idx:
-                s.delete(req)
+        for row in [*invites_to(s, email), *requests_for(s, email)]:
+            s.delete(row)
         s.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"acct:{idx}"))  # type: ignore[call-overload]
         s.exec(delete(OutboxMessage).where(col(OutboxMessage.to_index) == idx))  # type: ignore[call-overload]
 

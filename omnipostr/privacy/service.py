@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select
 
 from omnipostr import clock, crypto
@@ -78,11 +79,13 @@ def request_export(s: Session, user_id: int) -> ExportView:
 
 def exports_of(s: Session, user_id: int) -> list[ExportView]:
     """The user's exports that can still be downloaded or are being made, newest first."""
-    now = clock.now()
     rows = s.exec(
-        select(DataExport).where(DataExport.user_id == user_id).order_by(col(DataExport.id).desc())
+        select(DataExport).options(defer(DataExport.archive))  # the list never needs the archives
+        .where(DataExport.user_id == user_id)
+        .where(col(DataExport.expires_at).is_(None) | (col(DataExport.expires_at) > clock.now()))
+        .order_by(col(DataExport.id).desc())
     ).all()
-    return [_view(e) for e in rows if e.expires_at is None or e.expires_at > now]
+    return [_view(e) for e in rows]
 
 
 def build_pending(s: Session, limit: int = 5) -> int:
@@ -165,35 +168,28 @@ def purge_expired_exports(s: Session) -> int:
 # --- choices -------------------------------------------------------------------------------
 
 
+def _choose(s: Session, user_id: int, column: str, on: bool, on_kind: str, off_kind: str) -> bool:
+    """Set one of the user's privacy choices and record it, with its time (``privacy.*``
+    events are kept even for a user who objected to usage analytics)."""
+    user = s.get(User, user_id)
+    setattr(user, column, bool(on))
+    s.add(user)
+    record(s, on_kind if on else off_kind, workspace_id=None, user_id=user_id)
+    s.commit()
+    return getattr(user, column)
+
+
 def set_restriction(s: Session, user_id: int, on: bool) -> bool:
     """GDPR art. 18: with restriction on, content is kept but never sent to the AI engine."""
-    user = s.get(User, user_id)
-    user.restrict_processing = bool(on)
-    s.add(user)
-    record(s, "privacy.restriction_on" if on else "privacy.restriction_off", workspace_id=None, user_id=user_id)
-    s.commit()
-    return user.restrict_processing
+    return _choose(s, user_id, "restrict_processing", on, "privacy.restriction_on", "privacy.restriction_off")
 
 
 def set_usage_objection(s: Session, user_id: int, on: bool) -> bool:
     """GDPR art. 21: object to usage analytics; from then on no usage event is recorded about
     the user. The objection itself is recorded, with its time."""
-    user = s.get(User, user_id)
-    if on:  # recorded before the objection takes effect, so the record is kept
-        record(s, "privacy.usage_objection", workspace_id=None, user_id=user_id)
-    user.object_usage = bool(on)
-    s.add(user)
-    if not on:
-        record(s, "privacy.usage_objection_withdrawn", workspace_id=None, user_id=user_id)
-    s.commit()
-    return user.object_usage
+    return _choose(s, user_id, "object_usage", on, "privacy.usage_objection", "privacy.usage_objection_withdrawn")
 
 
 def set_marketing(s: Session, user_id: int, on: bool) -> bool:
     """Product and marketing email: only with the user's opt-in, off by default."""
-    user = s.get(User, user_id)
-    user.marketing_opt_in = bool(on)
-    s.add(user)
-    record(s, "privacy.marketing_on" if on else "privacy.marketing_off", workspace_id=None, user_id=user_id)
-    s.commit()
-    return user.marketing_opt_in
+    return _choose(s, user_id, "marketing_opt_in", on, "privacy.marketing_on", "privacy.marketing_off")
