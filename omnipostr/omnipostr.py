@@ -18,6 +18,7 @@ from omnipostr.notify import devmail
 from omnipostr.privacy import center as privacy_center
 from omnipostr.privacy import contact as privacy_contact
 from omnipostr.privacy import page as privacy_page
+from omnipostr.privacy import requests_page as privacy_requests
 from omnipostr.privacy import routes as privacy_routes
 from omnipostr.repurpose import page as composer_page
 from omnipostr.repurpose import voices
@@ -50,6 +51,7 @@ landing.add_pages(app)
 privacy_page.add_pages(app)
 privacy_center.add_pages(app)
 privacy_contact.add_pages(app)
+privacy_requests.add_pages(app)
 account_pages.add_pages(app)
 settings_pages.add_pages(app)
 composer_page.add_pages(app)

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     reset_token_minutes: int = 60
     invite_days: int = 7
     min_password_length: int = 10
-    privacy_policy_version: str = "2026-11-01"
+    privacy_policy_version: str = "2025-11-24"
 
     # --- privacy and retention ---------------------------------------------------------------
     export_link_days: int = 7
@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     """How soon a privacy question is answered (the policy says 5 business days)."""
     privacy_request_days: int = 30
     """How soon a privacy rights request is answered (the policy says 30 days)."""
+    privacy_request_extension_days: int = 60
+    """How far the one extension of a rights request moves its due date (GDPR art. 12(3):
+    by two further months where needed, the requester told why)."""
+    privacy_request_alert_days: int = 3
+    """The privacy team is emailed once about an open request this many days before its due
+    date (or once it is overdue)."""
 
     @field_validator("base_url", "backend_url")
     @classmethod

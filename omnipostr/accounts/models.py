@@ -36,9 +36,10 @@ class User(SQLModel, table=True):
     restrict_processing: bool = False
     """GDPR art. 18: content kept, but no AI processing and no jobs other than retention."""
     marketing_opt_in: bool = False
-    object_usage: bool = False
-    """GDPR art. 21: no usage events are recorded about this user (records of their privacy
-    choices excepted)."""
+    object_usage: bool = True
+    """No usage events are recorded about this user (records of their privacy choices
+    excepted): true until they consent to usage analytics (CKI-1), and again when they refuse
+    or object to it (GDPR art. 21, Global Privacy Control)."""
     password_changed_at: datetime | None = None
     deletion_requested_at: datetime | None = None
     """The user asked to delete the account: signed out everywhere, refused at sign-in, and

@@ -30,9 +30,15 @@ KINDS: dict[str, tuple[str, ...]] = {
     "email_change_verify": ("name", "link"),
     "email_changed_notice": ("name", "new_email"),
     "account_exists": ("name", "login_link", "reset_link"),
+    "privacy_request_code": ("code", "minutes", "kind_name", "reference"),
     "notice": ("subject", "paragraphs"),
+    "marketing": ("subject", "paragraphs", "unsubscribe_link", "settings_link"),
 }
 """Every message kind and the context it needs (more keys are allowed)."""
+
+MARKETING_KINDS = frozenset({"marketing"})
+"""Kinds that are marketing email: queued only with ``marketing=True`` (one-click unsubscribe
+link and headers), and only for people who opted in (``privacy.marketing``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +61,8 @@ def _url(value: Any) -> str:
     return s
 
 
-def _mask_email(value: Any) -> str:
+def mask_email(value: Any) -> str:
+    """``a***@example.com``: enough to recognise one's own address, not to learn someone's."""
     local, _, domain = str(value).partition("@")
     if not domain:
         return "***"
@@ -73,7 +80,7 @@ def _env(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(when=_when, url=_url, mask_email=_mask_email)
+    env.filters.update(when=_when, url=_url, mask_email=mask_email)
     return env
 
 

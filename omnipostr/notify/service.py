@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 from omnipostr import clock
 from omnipostr.crypto import email_index
 from omnipostr.notify.models import OutboxMessage
-from omnipostr.notify.render import render
+from omnipostr.notify.render import MARKETING_KINDS, render
 from omnipostr.notify.smtp import DeliveryError, get_transport, new_message_id
 from omnipostr.observe import metrics
 
@@ -94,6 +94,8 @@ def enqueue(
     from omnipostr.settings import get_settings
 
     to = normalize_address(to)
+    if kind in MARKETING_KINDS and not marketing:
+        raise ValueError(f"email {kind!r} is marketing email: queue it with marketing=True")
     unsubscribe = context.get("unsubscribe_link")
     if marketing and not unsubscribe:
         raise ValueError("marketing email needs an unsubscribe_link")
@@ -325,6 +327,20 @@ def purge(session: Session, *, sent_before: datetime, failed_before: datetime) -
                 (col(OutboxMessage.status) == "sent") & (col(OutboxMessage.sent_at) < sent_before),
                 (col(OutboxMessage.status) == "failed") & (col(OutboxMessage.created_at) < failed_before),
             )
+        )
+    )
+    return result.rowcount or 0
+
+
+def drop_queued_marketing(session: Session, user_id: int) -> int:
+    """Withdraw the user's marketing mail that is still waiting (not yet being sent), when
+    they opt out: a campaign queued a moment ago must not reach them after all. The caller
+    commits."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.user_id) == user_id,
+            col(OutboxMessage.marketing).is_(True),
+            col(OutboxMessage.status) == "queued",
         )
     )
     return result.rowcount or 0

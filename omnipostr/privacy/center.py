@@ -103,7 +103,8 @@ def _choices() -> rx.Component:
         _switch_row(
             "privacy-usage", "Usage analytics",
             "We record what you use and when (a generation, a copy, an error; never your content) to keep the service "
-            "working well. Turn it off to object: nothing more is recorded, except these choices themselves.",
+            "working well, only if you agree: here or in the cookie banner. Off, nothing is recorded, except these "
+            "choices themselves.",
             ~P.objects_usage, P.set_usage,
         ),
         _switch_row(
@@ -132,11 +133,43 @@ def _rights() -> rx.Component:
         rx.text("You can see, download and correct your data here and in your profile, restrict its processing, "
                 "choose what email you get, and delete your account. Using any of these rights never changes your plan, "
                 "its features or its price.", size="2"),
-        rx.text("To ask for anything else, or if we got something wrong, write to ",
+        rx.text("To ask for anything else, or if we got something wrong, ",
+                rx.link("make a privacy request", href="/privacy/requests", underline="always"), " or write to ",
                 rx.link(c.privacy_email, href=f"mailto:{c.privacy_email}", underline="always"),
-                ": we answer privacy questions within 5 business days and rights requests within 30 days.", size="2"),
+                f": we answer privacy questions within {c.privacy_inquiry_business_days} business days and rights "
+                f"requests within {c.privacy_request_days} days.", size="2"),
         rx.text("You may also complain to a data protection supervisory authority, in particular in the country where you "
                 "live or work (in the EU, your national authority; in the UK, the Information Commissioner's Office).", size="2"),
+    )
+
+
+def _request(r: rx.Var) -> rx.Component:
+    return rx.el.details(
+        rx.el.summary(
+            rx.text(r.kind, weight="medium", size="2", as_="span"), " · ",
+            rx.badge(r.status, color_scheme=rx.cond(r.overdue, "red", "gray"), variant="soft"),
+            rx.cond(r.due != "", rx.text(" · answer due " + r.due, size="2", color_scheme="gray", as_="span")),
+            rx.text(" · filed " + r.filed, size="2", color_scheme="gray", as_="span"),
+        ),
+        rx.cond(r.extension != "", rx.text(r.extension, size="2")),
+        rx.el.ol(
+            rx.foreach(r.history, lambda e: rx.el.li(rx.text(e.at, " — ", e.status, ": ", e.note, size="1"))),
+            class_name="op-list",
+        ),
+        class_name="op-request",
+    )
+
+
+def _requests() -> rx.Component:
+    return section(
+        "Your privacy requests",
+        "Anything you asked us that a button here does not do: each with its status, its due date and what happened.",
+        rx.cond(
+            P.requests.length() > 0,
+            rx.vstack(rx.foreach(P.requests, _request), spacing="2", width="100%"),
+            rx.text("You have made no privacy request.", size="2", color_scheme="gray"),
+        ),
+        rx.link("Make a privacy request", href="/privacy/requests", underline="always", size="2"),
     )
 
 
@@ -192,7 +225,7 @@ def _delete() -> rx.Component:
 
 
 def privacy_center_page() -> rx.Component:
-    return settings_frame("/settings/privacy", _held(), _download(), _choices(), _where(), _rights(), _delete())
+    return settings_frame("/settings/privacy", _held(), _download(), _choices(), _requests(), _where(), _rights(), _delete())
 
 
 register_settings_tab("Privacy", "/settings/privacy")

@@ -21,7 +21,7 @@ def contacts() -> list[tuple[str, str, str]]:
     return [
         ("Privacy questions", c.privacy_email, f"We answer within {_days(c.privacy_inquiry_business_days, 'business ')}."),
         ("Privacy rights requests (access, correction, deletion, and the others)", c.privacy_email,
-         f'Write with the subject "Privacy Rights Request", or use your privacy center when signed in. '
+         f'Write with the subject "Privacy Rights Request", or use the request form on this site (no account needed). '
          f"We answer within {_days(c.privacy_request_days)}."),
         ("Help with the app", c.support_email, f"We answer within {_days(c.support_response_business_days, 'business ')}."),
     ]
@@ -43,6 +43,8 @@ def contact_page() -> rx.Component:
                 rx.heading("Contact us", size="8", as_="h1"),
                 rx.text(f"{get_settings().company_name} answers every message from a person.", size="3"),
                 *[_contact(*c) for c in contacts()],
+                rx.text(rx.link("Make a privacy request", href="/privacy/requests", underline="always"),
+                        ": confirmed with a code we email you, answered by a date we tell you.", size="2"),
                 rx.text("Signed in? Your ", rx.link("privacy center", href="/settings/privacy", underline="always"),
                         " does most of it at once: see, download, correct or delete your data.", size="2"),
                 spacing="4",

@@ -7,10 +7,13 @@ a time, each step committed and safe to run again, so a process that dies halfwa
 resumed by the next run:
 
 1. the workspaces the user still owns, with everything in them;
-2. every row that refers to the user: rows that are the user's are deleted; content the user
+2. the user's privacy requests: the law asks the company to show how it answered them, so each
+   confirmed one is kept as that record, without the address, the words and the link to the
+   account, which identify no one (``requests.forget_person``); unconfirmed ones are deleted;
+3. every row that refers to the user: rows that are the user's are deleted; content the user
    wrote in someone else's workspace stays with that team without the user's name on it;
-3. rows found by the user's address (invitations, mail, failed sign-ins, pending requests);
-4. the user, in the same transaction as the confirmation email to the old address.
+4. rows found by the user's address (invitations, mail, failed sign-ins, pending requests);
+5. the user, in the same transaction as the confirmation email to the old address.
 
 Which tables refer to a user or a workspace is read from the schema itself, so a table added
 later is covered; ``tests/privacy/test_erasure.py`` checks every table afterwards.
@@ -40,6 +43,7 @@ from omnipostr.accounts.personal_data import invites_to, requests_for
 from omnipostr.crypto import email_index
 from omnipostr.notify import service as mail
 from omnipostr.notify.models import OutboxMessage
+from omnipostr.privacy import requests
 from omnipostr.settings import get_settings
 
 log = logging.getLogger("omnipostr.privacy")
@@ -76,6 +80,7 @@ STAYS = [
     "Posts and sources you wrote in someone else's workspace stay with that team, without your name.",
     "A workspace you hand over stays with the member you chose.",
     "The confirmation that your account was deleted, until it is sent (then 30 days in the mail log).",
+    "A record of the privacy requests you made and how we answered them, without your address or your words.",
 ]
 
 
@@ -162,6 +167,8 @@ def _steps(s: Session, user: User) -> list:
     steps = []
     for ws_id in s.exec(select(Workspace.id).where(Workspace.owner_id == uid).order_by(col(Workspace.id))).all():
         steps.append(lambda ws_id=ws_id: _erase_workspace(s, ws_id))
+    confirmed = email if user.email_verified_at is not None else None  # an address proven to be the user's
+    steps.append(lambda: requests.forget_person(s, uid, confirmed))
     for t, c in _referring("users"):
         steps.append(lambda t=t, c=c: _unlink(s, t, c, uid))
 

@@ -54,6 +54,7 @@ def retention(rule: str) -> str:
         "usage": "Until you delete your account.",
         "mail": f"{c.outbox_keep_days} days after it was sent ({c.outbox_failed_keep_days} if it could not be delivered).",
         "export": f"{c.export_link_days} days after it is ready, then deleted.",
+        "consent": "While your account is open; after that kept without your name, as the record of what was chosen.",
     }[rule]
 
 

@@ -15,7 +15,7 @@ from omnipostr import clock, crypto
 from omnipostr.accounts.models import User
 from omnipostr.notify import service as mail
 from omnipostr.personal_data import CATEGORIES
-from omnipostr.privacy import export, inventory
+from omnipostr.privacy import consent, export, inventory
 from omnipostr.privacy.models import DataExport
 from omnipostr.settings import get_settings
 from omnipostr.usage.service import record
@@ -186,10 +186,19 @@ def set_restriction(s: Session, user_id: int, on: bool) -> bool:
 
 def set_usage_objection(s: Session, user_id: int, on: bool) -> bool:
     """GDPR art. 21: object to usage analytics; from then on no usage event is recorded about
-    the user. The objection itself is recorded, with its time."""
+    the user. The objection itself is recorded, with its time, and logged as a consent choice
+    (withdrawing it is consenting to usage analytics)."""
+    latest = consent.latest_for_user(s, user_id)
+    consent.record(
+        s, consent_id=latest.consent_id if latest else None, user_id=user_id, analytics=not on,
+        preferences=latest.preferences if latest else False, source="settings",
+    )
     return _choose(s, user_id, "object_usage", on, "privacy.usage_objection", "privacy.usage_objection_withdrawn")
 
 
 def set_marketing(s: Session, user_id: int, on: bool) -> bool:
-    """Product and marketing email: only with the user's opt-in, off by default."""
+    """Product and marketing email: only with the user's opt-in, off by default. Turning it
+    off also withdraws marketing mail still waiting in the outbox for the user."""
+    if not on:
+        mail.drop_queued_marketing(s, user_id)
     return _choose(s, user_id, "marketing_opt_in", on, "privacy.marketing_on", "privacy.marketing_off")

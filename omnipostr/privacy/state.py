@@ -9,10 +9,11 @@ import reflex as rx
 
 from omnipostr import db
 from omnipostr.accounts import service as accounts
-from omnipostr.accounts.guard import member_event
+from omnipostr.accounts.guard import member_event, public_event
 from omnipostr.accounts.models import User
 from omnipostr.accounts.state import SessionState
-from omnipostr.privacy import erasure, export, inventory, service
+from omnipostr.notify.render import mask_email
+from omnipostr.privacy import erasure, export, inventory, requests, service
 from omnipostr.settings import get_settings
 
 
@@ -39,6 +40,42 @@ class SharedWorkspace:
     members: list[Heir] = field(default_factory=list)
 
 
+@dataclass
+class Step:
+    at: str
+    status: str
+    note: str
+
+
+@dataclass
+class RequestRow:
+    """One of the user's privacy requests, as the privacy center lists it."""
+
+    id: str
+    kind: str
+    status: str
+    filed: str
+    due: str
+    overdue: bool
+    extension: str
+    history: list[Step] = field(default_factory=list)
+
+
+def _day(t) -> str:
+    return t.strftime("%d %b %Y") if t else ""
+
+
+def request_rows(views) -> list[RequestRow]:
+    return [
+        RequestRow(
+            str(v.id), v.kind_name, v.status_name, _day(v.created_at), _day(v.due_at), v.overdue,
+            f"Extended: {v.extension_reason}" if v.extended_at else "",
+            [Step(_when(e.at), e.status_name, e.note) for e in v.history],
+        )
+        for v in views
+    ]
+
+
 def _snapshot(s, user_id: int) -> dict:
     """Everything the privacy center shows, read in one session."""
     user = s.get(User, user_id)
@@ -55,6 +92,7 @@ def _snapshot(s, user_id: int) -> dict:
         "regions": [{"workspace": r["workspace"], "region": r["region_name"]} for r in export.regions(s, user_id)],
         "processors": [{"name": n, "purpose": p} for n, p in inventory.processors()],
         "plan": erasure.plan(s, user_id),
+        "requests": request_rows(requests.requests_of(s, user_id)),
     }
 
 
@@ -68,6 +106,7 @@ class PrivacyState(SessionState):
     objects_usage: bool = False
     preparing: bool = False
     shared: list[SharedWorkspace] = []
+    requests: list[RequestRow] = []
     solo: list[str] = []
     has_password: bool = True
     delete_error: str = ""
@@ -83,6 +122,7 @@ class PrivacyState(SessionState):
         self.objects_usage = False
         self.preparing = False
         self.shared = []  # other members' names
+        self.requests = []
         self.solo = []
         self.has_password = True
         self.delete_error = ""
@@ -99,6 +139,7 @@ class PrivacyState(SessionState):
         plan = snap["plan"]
         self.shared = [SharedWorkspace(str(w.id), w.name, [Heir(str(i), n) for i, n in w.members]) for w in plan.shared]
         self.solo = plan.solo
+        self.requests = snap["requests"]
         self.has_password = plan.has_password
         self.delete_error = ""
 
@@ -192,3 +233,109 @@ class PrivacyState(SessionState):
             self.deleting = False
         self._forget()
         return rx.redirect("/login?signed_out=deleted")
+
+
+class RequestState(SessionState):
+    """The privacy request form (``/privacy/requests``), for anyone: signed in or not. The
+    request being confirmed is kept on the server only (``_request_id``): a client cannot
+    point the code form at someone else's request."""
+
+    step: str = "form"  # form | code | done
+    email: str = ""
+    kind: str = "access"
+    kind_name: str = ""
+    masked: str = ""
+    due: str = ""
+    error: str = ""
+    error_field: str = ""
+    sending: bool = False
+    _request_id: int = 0
+
+    def _forget_own(self) -> None:
+        self._start_over()
+        self.email = ""
+
+    def _start_over(self) -> None:
+        self.step, self.kind_name, self.masked, self.due = "form", "", "", ""
+        self.error = self.error_field = ""
+        self._request_id = 0
+
+    def _fail(self, e: requests.RequestError) -> None:
+        self.error, self.error_field = e.message, e.reason
+
+    def _done(self, view) -> None:
+        self.kind_name = view.kind_name
+        self.masked = mask_email(view.email)
+        self.error = self.error_field = ""
+        if view.needs_code:
+            self.step = "code"
+        else:
+            self.step, self.due = "done", _day(view.due_at)
+            self._request_id = 0
+
+    @public_event
+    async def load(self):
+        """on_load: who is signed in (their address fills the form), and the kind asked for
+        by the link that led here (``?kind=deletion``)."""
+        res = await self._resolve()
+        if res is None:
+            self._clear()
+        else:
+            await self._fill(res)
+        self.session_checked = True
+        self._start_over()
+        self.email = res.user.email if res is not None else ""
+        asked = self.router.url.query_parameters.get("kind", "")
+        self.kind = asked if asked in requests.KINDS else "access"
+
+    @public_event
+    async def file(self, form: dict):
+        res = await self._resolve()
+        self.kind = str(form.get("kind", ""))
+        self.email = str(form.get("email", "")).strip()
+        self.sending = True
+        try:
+            view = await db.run(
+                requests.file_request, self.kind, self.email, str(form.get("details", "")),
+                user_id=res.user.id if res is not None else None, ip=self.router.session.client_ip or "",
+            )
+        except requests.RequestError as e:
+            self._fail(e)
+            return None
+        finally:
+            self.sending = False
+        self._request_id = view.id
+        self._done(view)
+        return None
+
+    @public_event
+    async def confirm(self, form: dict):
+        if not self._request_id:
+            self._start_over()
+            return None
+        try:
+            view = await db.run(requests.verify, self._request_id, str(form.get("code", "")))
+        except requests.RequestError as e:
+            self._fail(e)
+            if e.reason == "locked":
+                self._request_id = 0
+            return None
+        self._done(view)
+        return None
+
+    @public_event
+    async def resend(self):
+        if not self._request_id:
+            self._start_over()
+            return None
+        try:
+            await db.run(requests.resend_code, self._request_id, ip=self.router.session.client_ip or "")
+        except requests.RequestError as e:
+            self._fail(e)
+            return None
+        self.error = self.error_field = ""
+        return rx.toast.info(f"A new code is on its way to {self.masked}.")
+
+    @public_event
+    async def start_over(self):
+        self._start_over()

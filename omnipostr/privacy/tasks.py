@@ -4,7 +4,7 @@ whose deletion was asked for (every two seconds); delete the copies whose time i
 from __future__ import annotations
 
 from omnipostr.jobs.registry import job
-from omnipostr.privacy import erasure, service
+from omnipostr.privacy import erasure, requests, service, versions
 
 
 @job("privacy.exports", seconds=2.0, quiet=True)
@@ -23,3 +23,27 @@ def purge_exports(session_factory) -> int:
 def erase_accounts(session_factory) -> int:
     with session_factory() as s:
         return erasure.erase_pending(s)
+
+
+@job("privacy.policy_versions", seconds=60.0, quiet=True)
+def publish_policy_versions(session_factory) -> int:
+    """Publish a policy version shipped with a new release: a material one is announced by
+    email and asked to be acknowledged."""
+    with session_factory() as s:
+        return versions.sync(s)
+
+
+@job("privacy.request_alerts", cron="7 8 * * *")
+def alert_due_requests(session_factory) -> int:
+    """Tell the privacy team, once, of each open privacy request due within a few days or
+    overdue."""
+    with session_factory() as s:
+        return requests.send_due_alerts(s)
+
+
+@job("privacy.purge_requests", cron="37 4 * * *")
+def purge_requests(session_factory) -> int:
+    """Delete privacy requests never confirmed; keep closed ones without the person's details
+    once their retention period is over."""
+    with session_factory() as s:
+        return requests.purge(s)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from omnipostr.accounts.state import SessionState, post_form
+from omnipostr.privacy.banner import cookie_banner, cookie_settings_link, policy_update
 from omnipostr.ui.components import focus_by_id, link_button
 
 
@@ -139,7 +140,7 @@ def sidebar_content() -> rx.Component:
         rx.spacer(),
         rx.separator(),
         user_menu(),
-        rx.box(sign_out_button()),
+        rx.hstack(sign_out_button(), rx.spacer(), cookie_settings_link(), align="center", width="100%"),
         spacing="5",
         height="100%",
         width="100%",
@@ -199,7 +200,7 @@ def app_layout(*children: rx.Component) -> rx.Component:
         rx.el.main(
             rx.cond(
                 SessionState.signed_in,
-                rx.box(*children, class_name="op-content"),
+                rx.box(policy_update(), *children, class_name="op-content"),
                 rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"),
             ),
             class_name="op-main",
@@ -207,6 +208,7 @@ def app_layout(*children: rx.Component) -> rx.Component:
             tab_index=-1,
             on_mount=FOCUS_TITLE,
         ),
+        cookie_banner(),
         class_name="op-app",
     )
 
@@ -249,12 +251,14 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
                 rx.link("Your privacy center", href="/settings/privacy", size="1", color_scheme="gray"),
                 rx.link("Service providers", href="/subprocessors", size="1", color_scheme="gray"),
                 rx.link("Contact", href="/contact", size="1", color_scheme="gray"),
+                cookie_settings_link(),
                 spacing="4",
                 wrap="wrap",
                 justify="center",
             ),
             class_name="op-footer",
         ),
+        cookie_banner(),
         class_name="op-public",
     )
 

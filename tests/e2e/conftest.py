@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from fakes.anthropic_server import FakeAnthropic
 from fakes.smtp_sink import SmtpSink
+from omnipostr.privacy import consent, versions
 from tests.e2e.liveapp import LiveApp, start_app, stop_app
 
 CHROMIUM = os.environ.get("OMNIPOSTR_CHROMIUM", "/usr/bin/chromium")
@@ -129,8 +132,24 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def browser_context_args(browser_context_args, app):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "base_url": app.url}
+def undecided() -> None:
+    """Ask for it and the browser starts as a visitor who has made no cookie choice yet; else
+    each browser starts with analytics and preferences refused, as most people choose (and
+    the banner stays out of the way of what the test does)."""
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, app, request):
+    args = {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "base_url": app.url}
+    if "undecided" not in request.fixturenames:
+        choice = consent.Choice(secrets.token_hex(16), False, False, versions.shipped_version())
+        host = urlsplit(app.url).hostname
+        args["storage_state"] = {
+            "cookies": [{"name": consent.COOKIE, "value": choice.cookie(), "domain": host, "path": "/",
+                         "expires": -1, "httpOnly": False, "secure": False, "sameSite": "Lax"}],
+            "origins": [],
+        }
+    return args
 
 
 def mail_link(smtp: SmtpSink, to: str, contains: str, timeout: float = 20.0) -> str:

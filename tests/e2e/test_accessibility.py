@@ -15,7 +15,7 @@ from tests.e2e.test_compose import paste_and_generate
 pytestmark = pytest.mark.browser
 
 AXE = Axe()
-PUBLIC = ["/", "/login", "/signup", "/reset", "/privacy", "/contact", "/subprocessors", "/verify?token=not-a-token",
+PUBLIC = ["/", "/login", "/signup", "/reset", "/privacy", "/contact", "/subprocessors", "/privacy/requests", "/verify?token=not-a-token",
           "/no-such-page"]
 SIGNED_IN = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices",
              "/settings/privacy"]

@@ -18,7 +18,7 @@ from tests.e2e.helpers import submit_sign_up
 
 pytestmark = pytest.mark.browser
 
-PUBLIC_PAGES = ["/", "/signup", "/login", "/reset", "/privacy", "/contact", "/subprocessors"]
+PUBLIC_PAGES = ["/", "/signup", "/login", "/reset", "/privacy", "/contact", "/subprocessors", "/privacy/requests"]
 SIGNED_IN_PAGES = ["/app", "/library", "/settings/profile", "/settings/security", "/settings/workspace", "/settings/voices",
                    "/settings/privacy"]
 

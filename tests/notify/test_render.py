@@ -20,7 +20,10 @@ CONTEXTS = {
     "email_change_verify": {"name": "Ada", "link": LINK},
     "email_changed_notice": {"name": "Ada", "new_email": "ada.new@example.com", "link": LINK},
     "account_exists": {"name": "Ada", "login_link": LINK, "reset_link": LINK},
+    "privacy_request_code": {"code": "042917", "minutes": 10, "kind_name": "Access to my data", "reference": 12},
     "notice": {"subject": "Your export is ready", "paragraphs": ["It has 3 files.", "It expires in 7 days."], "link": LINK, "link_text": "Download"},
+    "marketing": {"subject": "Scheduling is here", "paragraphs": ["It has 3 files."], "name": "Ada",
+                  "unsubscribe_link": "https://app.omnipostr.test/unsubscribe/marketing.1.abc", "settings_link": LINK},
 }
 
 

@@ -44,6 +44,7 @@ async def test_after_objecting_to_usage_analytics_no_usage_event_is_recorded_abo
     from tests.library.test_service import generated
 
     ada = member()
+    db.in_session(service.set_usage_objection, ada.user_id, False)  # she consented to usage analytics
     gen = await generated(ada, platforms=("x",))
     v = db.in_session(library.get_generation, ada, gen.id).variants[0]
 

@@ -30,7 +30,7 @@ def test_the_contact_page_says_what_the_configuration_says(monkeypatch):
         lines = contact.contacts()
     assert [(a, w) for _, a, w in lines] == [
         ("dpo@example.org", "We answer within 5 business days."),
-        ("dpo@example.org", 'Write with the subject "Privacy Rights Request", or use your privacy center when signed in. '
+        ("dpo@example.org", 'Write with the subject "Privacy Rights Request", or use the request form on this site (no account needed). '
                             "We answer within 30 days."),
         ("help@example.org", "We answer within 1 business day."),
     ]

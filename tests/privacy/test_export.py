@@ -16,7 +16,7 @@ from sqlmodel import select
 from omnipostr import clock, db
 from omnipostr.accounts import service as accounts
 from omnipostr.accounts.models import Membership
-from omnipostr.privacy import export, inventory, routes, service
+from omnipostr.privacy import consent, export, inventory, routes, service
 from omnipostr.privacy.models import DataExport
 from omnipostr.repurpose import runner
 from omnipostr.repurpose.engines.offline import OfflineEngine
@@ -36,6 +36,9 @@ async def seeded():
     with content of his own in both."""
     ada = member("ada@example.com", "Analytical Engines")
     bob = member("bob@example.com", "Harbour Works")
+    for who in (ada, bob):  # both agreed to usage analytics, so there are usage events to export
+        with db.session() as s:
+            consent.record(s, consent_id=None, user_id=who.user_id, analytics=True, preferences=False)
     gen = start(ada, request(platforms=["x", "linkedin"], title="Small teams"))
     await runner.run(gen.id, engine=OfflineEngine())
     with db.session() as s:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from omnipostr import db
 from omnipostr.accounts import service as accounts
+from omnipostr.privacy import consent
 from omnipostr.repurpose import service
 from tests.accounts.helpers import actor_for, sign_up
 
@@ -31,8 +32,12 @@ original after fourteen days, and keep what works.
 """
 
 
-def member(email: str = "ada@example.com", team: str = "Analytical Engines") -> accounts.Actor:
+def member(email: str = "ada@example.com", team: str = "Analytical Engines", *, analytics: bool = False) -> accounts.Actor:
+    """A member of a new workspace; ``analytics``: they agreed to usage analytics (without it
+    no usage event is recorded about them)."""
     user = sign_up(email=email, name=email.split("@")[0].title(), team=team)
+    if analytics:
+        db.in_session(lambda s: consent.record(s, consent_id=None, user_id=user.id, analytics=True, preferences=False))
     return actor_for(user.id)
 
 

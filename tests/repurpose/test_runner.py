@@ -59,7 +59,7 @@ async def test_every_platform_is_generated_valid_and_stored():
 
 @pytest.mark.promise("USE-1")
 async def test_a_finished_generation_records_usage():
-    ada = member()
+    ada = member(analytics=True)
     gen = start(ada)
     await runner.run(gen.id, engine=OfflineEngine())
     with db.session() as s:
@@ -149,7 +149,7 @@ def revisions(gen_id: int) -> list[VariantRevision]:
 
 
 async def test_a_task_whose_worker_died_is_taken_over_and_every_platform_is_written_once():
-    ada = member()
+    ada = member(analytics=True)
     gen = start(ada, request(platforms=["x", "bluesky", "linkedin"]))
     lease = 10.0
     with db.session() as s:

@@ -113,7 +113,7 @@ def test_the_monthly_limit_is_counted_and_enforced():
 
 @pytest.mark.promise("USE-1")
 def test_starting_records_a_usage_event_without_content():
-    ada = member()
+    ada = member(analytics=True)
     gen = start(ada)
     ev = [e for e in rows(UsageEvent) if e.kind == "generation.created"]
     assert len(ev) == 1 and ev[0].user_id == ada.user_id and ev[0].detail["generation_id"] == gen.id
