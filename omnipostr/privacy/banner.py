@@ -121,7 +121,7 @@ class ConsentState(SessionState):
         """The "Cookie settings" link: the banner again, with the choice as it stands."""
         self._show(consent.parse(self.choice_cookie))
         self.asking = True
-        self.customizing = True
+        self.customizing = False
 
     async def _choose(self, analytics: bool, preferences: bool):
         before = consent.parse(self.choice_cookie)

@@ -77,6 +77,7 @@ def test_nothing_optional_before_a_choice_reject_is_one_click_and_a_new_policy_a
     # she changes her mind from the menu: analytics on; from now on her use is measured
     page.locator(".op-sidebar").get_by_role("button", name="Cookie settings").click()
     expect(banner(page)).to_be_visible()
+    banner(page).get_by_role("button", name="Choose").click()
     banner(page).get_by_label("Analytics").check()
     banner(page).get_by_role("button", name="Save choices").click()
     expect(page.get_by_text("Cookie choices saved.")).to_be_visible()

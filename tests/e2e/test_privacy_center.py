@@ -63,8 +63,12 @@ def test_see_what_is_held_download_a_copy_and_restrict_processing(page: Page, sm
     page.get_by_role("link", name="your privacy settings").click()
     page.get_by_label("Restrict processing").click()
     expect(page.get_by_text("Restriction lifted")).to_be_visible()
-    # objecting to usage analytics: on by default, off at a click
+    # usage analytics: off until agreed to (this browser refused it in the cookie banner), on and
+    # off again at a click
     usage = page.get_by_role("switch", name="Usage analytics")
+    expect(usage).not_to_be_checked()
+    usage.click()
+    expect(page.get_by_text("Usage analytics on. Thank you.")).to_be_visible()
     expect(usage).to_be_checked()
     usage.click()
     expect(page.get_by_text("Usage analytics off")).to_be_visible()

@@ -86,7 +86,10 @@ def test_profile_name_product_news_email_change_and_theme(page: Page, smtp, live
         assert s.exec(select(User).where(User.email_index == email_index("ada@example.com"))).first() is None
         assert s.exec(select(User).where(User.email_index == email_index("ada.king@example.com"))).one().name == "Ada King"
 
-    # light and dark
+    # light and dark, remembered on this device once preferences are allowed
+    page.locator(".op-sidebar").get_by_role("button", name="Cookie settings").click()
+    page.get_by_role("region", name="Cookies").get_by_role("button", name="Accept all").click()
+    expect(page.get_by_role("region", name="Cookies")).to_be_hidden()
     html = page.locator("html")
     before = "dark" if "dark" in (html.get_attribute("class") or "") else "light"
     after = "light" if before == "dark" else "dark"
