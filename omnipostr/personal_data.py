@@ -29,6 +29,7 @@ CATEGORIES = {
     "communication": "Email we sent you",
     "consent": "Consents and choices",
     "privacy": "Privacy requests",
+    "security": "Security activity",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -89,6 +90,22 @@ class Settings(BaseSettings):
     """Generation history is kept this long."""
     retention_account_days: int = 90
     """Account data is kept this long after the subscription ends."""
+    retention_inactive_days: int = 365
+    """A free account (every account, until billing) that nobody signed in to or used for this
+    long has ended, as a subscription ends: it is deleted ``retention_account_days`` later."""
+    retention_warning_days: int = 14
+    """The owner of an account that is to be deleted for inactivity is emailed this long before."""
+    retention_usage_days: int = 365
+    """Usage events (what was done in the app and when, no content) are kept this long."""
+    retention_session_days: int = 30
+    """A session, once ended (signed out, expired or idle), and a browser no longer seen are kept
+    this long (for the user's list of sessions and security questions)."""
+    retention_token_days: int = 1
+    """One-time links and invitations are kept this long after they were used, withdrawn or expired."""
+    retention_login_failure_days: int = 1
+    """Failed sign-ins (the throttling counters) are kept this long."""
+    retention_batch_size: int = 500
+    """Rows a retention job changes per transaction, so a run never holds the database long."""
 
     # --- Claude ---------------------------------------------------------------------------
     anthropic_api_key: SecretStr | None = Field(
@@ -155,6 +172,19 @@ class Settings(BaseSettings):
     outbox_keep_days: int = 30
     """Sent mail is kept this long (for support), then deleted."""
     outbox_failed_keep_days: int = 90
+    audit_keep_days: int = 365
+    """Audit log entries (sign-ins, password and address changes, privacy events) are kept this
+    long, then deleted by a daily job."""
+
+    # --- backups ----------------------------------------------------------------------------
+    backup_dir: str = ""
+    """Where backups go (``python -m omnipostr backup`` and the daily job): a folder created
+    owner-only, files 0600. Empty: ``backups`` in ``data_dir``. A backup holds the database
+    only, encrypted columns as ciphertext, and never the keys: back ``keys_dir`` up apart."""
+    backup_keep: int = Field(default=7, ge=1)
+    """The backup job keeps this many newest backups in ``backup_dir`` and deletes older ones."""
+    backup_cron: str = "30 2 * * *"
+    """When the backup job runs (crontab syntax, UTC): daily at 02:30 by default."""
 
     # --- sign in with ... -----------------------------------------------------------------
     google_client_id: str = ""
@@ -183,6 +213,14 @@ class Settings(BaseSettings):
     """The privacy team is emailed once about an open request this many days before its due
     date (or once it is overdue)."""
 
+    @field_validator("backup_cron")
+    @classmethod
+    def _check_cron(cls, v: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        CronTrigger.from_crontab(v)  # a bad expression fails at start, not at 02:30
+        return v
+
     @field_validator("base_url", "backend_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
@@ -199,6 +237,10 @@ class Settings(BaseSettings):
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.data_dir / 'omnipostr.db').as_posix()}"
+
+    @property
+    def backup_path(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.data_dir / "backups"
 
     @property
     def api_url(self) -> str:
@@ -250,7 +292,10 @@ class Settings(BaseSettings):
             return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
         from cryptography.fernet import Fernet
 
-        return [self._key_file("content.key", lambda: Fernet.generate_key().decode())]
+        files = content_key_files(self.keys_dir)
+        if not files:  # the first key (or an older install's, moved here)
+            return [self._key_file("content.key", lambda: Fernet.generate_key().decode())]
+        return [f.read_text().strip() for f in files]
 
 
 def key_file(folder: Path, name: str, make, *, legacy_dir: Path | None = None) -> str:
@@ -272,6 +317,31 @@ def key_file(folder: Path, name: str, make, *, legacy_dir: Path | None = None) -
                 f.write(make())
     path.chmod(0o600)
     return path.read_text().strip()
+
+
+def content_key_files(folder: Path) -> list[Path]:
+    """The content key files in ``folder``, newest first: ``content-<n>.key`` by falling
+    ``n``, then ``content.key`` (the first key, number 1). Removing an old one drops that key."""
+    found = []
+    for path in folder.glob("content*.key"):
+        if m := re.fullmatch(r"content(?:-([1-9][0-9]*))?\.key", path.name):
+            found.append((int(m.group(1) or 1), path))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def add_content_key_file(folder: Path) -> Path:
+    """Create the next content key file (owner-only), which makes it the newest key."""
+    from cryptography.fernet import Fernet
+
+    files = content_key_files(folder)
+    number = 1 + max((int(re.sub(r"\D", "", f.name) or 1) for f in files), default=1)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    path = folder / f"content-{number}.key"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(Fernet.generate_key().decode())
+    return path
 
 
 @functools.cache

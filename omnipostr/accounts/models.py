@@ -44,6 +44,9 @@ class User(SQLModel, table=True):
     deletion_requested_at: datetime | None = None
     """The user asked to delete the account: signed out everywhere, refused at sign-in, and
     erased by a job (``privacy.erasure``)."""
+    deletion_reason: str = Field(default="", max_length=32)
+    """Why the account is being deleted: empty when its person asked; ``inactive`` when nobody
+    used it for the retention period (``retention``)."""
 
 
 class Workspace(SQLModel, table=True):

@@ -35,6 +35,7 @@ from omnipostr.accounts.models import (
     email_index,
 )
 from omnipostr.accounts.validation import InputError, clean_text, normalize_email
+from omnipostr.audit import service as audit
 from omnipostr.crypto import new_token, token_hash
 from omnipostr.notify import service as mail
 from omnipostr.settings import get_settings
@@ -394,6 +395,7 @@ def authenticate(s: Session, email_raw: str, password: str, ip: str = "") -> Use
     # the failure record and the new link must outlive the refusal: commit before raising
     if not ok or user is None:
         _record_failure(s, email, ip)
+        audit.record(s, "sign_in_failed", actor_id=user.id if user else None, ip=ip)
         s.commit()
         raise AuthError(WRONG_CREDENTIALS)
     if user.email_verified_at is None:
@@ -504,6 +506,7 @@ def start_session(
     user.last_login_at = now
     s.add(user)
     s.flush()
+    audit.record(s, "sign_in", actor_id=user.id, target=f"session:{row.id}", ip=client.ip, method=method[:16])
     return token, row
 
 
@@ -637,7 +640,7 @@ def list_sessions(s: Session, user_id: int) -> list[AuthSession]:
     )
 
 
-def revoke_session(s: Session, user_id: int, session_id: int) -> bool:
+def revoke_session(s: Session, user_id: int, session_id: int, *, ip: str = "") -> bool:
     res = s.exec(  # type: ignore[call-overload]
         update(AuthSession)
         .where(
@@ -647,14 +650,19 @@ def revoke_session(s: Session, user_id: int, session_id: int) -> bool:
         )
         .values(revoked_at=clock.now())
     )
+    if res.rowcount == 1:
+        audit.record(s, "session_revoked", actor_id=user_id, target=f"session:{session_id}", ip=ip)
     return res.rowcount == 1
 
 
-def revoke_other_sessions(s: Session, user_id: int, keep_session_id: int | None) -> int:
+def revoke_other_sessions(s: Session, user_id: int, keep_session_id: int | None, *, ip: str = "") -> int:
     q = update(AuthSession).where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
     if keep_session_id is not None:
         q = q.where(col(AuthSession.id) != keep_session_id)
-    return s.exec(q.values(revoked_at=clock.now())).rowcount  # type: ignore[call-overload]
+    n = s.exec(q.values(revoked_at=clock.now())).rowcount  # type: ignore[call-overload]
+    if n:
+        audit.record(s, "session_revoked", actor_id=user_id, ip=ip, count=n)
+    return n
 
 
 # --- password reset and change ---------------------------------------------------------------
@@ -712,7 +720,8 @@ def _set_password(
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = now
     s.add(user)
-    revoke_other_sessions(s, user.id, keep_session_id)
+    audit.record(s, "password_changed", actor_id=user.id, ip=client.ip if client else "")
+    revoke_other_sessions(s, user.id, keep_session_id, ip=client.ip if client else "")
     browser, os_name, _ = (client or ClientInfo()).parsed()
     mail.enqueue(
         s,
@@ -800,6 +809,7 @@ def confirm_email_change(s: Session, token: str) -> User:
     user.email = new_email
     user.email_verified_at = clock.now()
     s.add(user)
+    audit.record(s, "email_changed", actor_id=user.id)
     mail.enqueue(
         s,
         "email_changed_notice",
@@ -1140,13 +1150,5 @@ def role_label(role: str) -> str:
     return {"owner": "Owner", "admin": "Admin", "member": "Member"}.get(role, role.title())
 
 
-# --- housekeeping ------------------------------------------------------------------------------
-
-
-def purge_expired(s: Session) -> int:
-    """Delete spent tokens, old sign-in failures and long-dead sessions (a daily job)."""
-    now = clock.now()
-    n = s.exec(delete(AuthToken).where(col(AuthToken.expires_at) < now - timedelta(days=1))).rowcount  # type: ignore[call-overload]
-    n += s.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - timedelta(days=1))).rowcount  # type: ignore[call-overload]
-    n += s.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now - timedelta(days=30))).rowcount  # type: ignore[call-overload]
-    return n
+# Spent tokens, old sign-in failures and ended sessions are deleted by the retention jobs
+# (``omnipostr.retention.service``), which read their periods from the settings.

@@ -184,6 +184,38 @@ def security_page() -> rx.Component:
             ),
             rx.box(rx.button("Sign out all other sessions", variant="soft", color_scheme="red", on_click=SecurityState.revoke_others)),
         ),
+        section(
+            "Recent security activity",
+            "The last 50 sign-ins, failed sign-ins, password and address changes and privacy actions on your account.",
+            rx.cond(
+                SecurityState.activity,
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("What"),
+                                rx.table.column_header_cell("When"),
+                                rx.table.column_header_cell("IP address"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(SecurityState.activity, _activity_row)),
+                        width="100%",
+                        aria_label="Recent security activity",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                rx.text("Nothing yet.", size="2", color_scheme="gray"),
+            ),
+        ),
+    )
+
+
+def _activity_row(a: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(a["what"], size="2")),
+        rx.table.cell(rx.text(a["when"], size="2")),
+        rx.table.cell(rx.text(a["ip"], size="2")),
     )
 
 

@@ -9,6 +9,7 @@ from omnipostr.accounts import service
 from omnipostr.accounts.guard import member_event
 from omnipostr.accounts.service import AuthError, InputError
 from omnipostr.accounts.state import SessionState, full_reload
+from omnipostr.audit import service as audit
 
 
 class ProfileState(SessionState):
@@ -62,10 +63,12 @@ class ProfileState(SessionState):
 
 class SecurityState(SessionState):
     sessions: list[dict[str, str]] = []
+    activity: list[dict[str, str]] = []
     errors: dict[str, str] = {}
 
     def _forget_own(self) -> None:
         self.sessions = []
+        self.activity = []
 
     async def _load_sessions(self, actor: service.Actor) -> None:
         rows = await db.run(lambda s: service.list_sessions(s, actor.user_id))
@@ -83,6 +86,10 @@ class SecurityState(SessionState):
             }
             for r in rows
         ]
+        entries = await db.run(audit.recent_for_user, actor.user_id, 50)
+        self.activity = [
+            {"what": e.what, "when": e.at.strftime("%Y-%m-%d %H:%M UTC"), "ip": e.ip or "—"} for e in entries
+        ]
 
     @member_event(page=True)
     async def load(self, actor):
@@ -97,13 +104,15 @@ class SecurityState(SessionState):
             return
         if sid == actor.session_id:
             return rx.toast.info("Use “Sign out” to end this session.")
-        ok = await db.run(lambda s: service.revoke_session(s, actor.user_id, sid))
+        ip = self.router.session.client_ip or ""
+        ok = await db.run(lambda s: service.revoke_session(s, actor.user_id, sid, ip=ip))
         await self._load_sessions(actor)
         return rx.toast.success("Signed out of that device.") if ok else rx.toast.error("That session had already ended.")
 
     @member_event
     async def revoke_others(self, actor):
-        n = await db.run(lambda s: service.revoke_other_sessions(s, actor.user_id, actor.session_id))
+        ip = self.router.session.client_ip or ""
+        n = await db.run(lambda s: service.revoke_other_sessions(s, actor.user_id, actor.session_id, ip=ip))
         await self._load_sessions(actor)
         return rx.toast.success(f"Signed out of {n} other session{'s' if n != 1 else ''}.")
 

@@ -171,6 +171,7 @@ def generation_page() -> rx.Component:
                 align="center",
             ),
             rx.text(G.source_title, weight="medium"),
+            rx.cond(G.source_note != "", rx.text(G.source_note, size="2", color_scheme="gray")),
             rx.text(G.source_words.to_string() + " words · " + G.engine + " · " + G.tokens + " · " + G.cost + " · " + G.created + " UTC", size="1", color_scheme="gray"),
             rx.cond(G.show_source, rx.box(rx.text(G.source_text, class_name="op-post-text"), class_name="op-source-text")),
             spacing="2",

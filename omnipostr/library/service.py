@@ -32,6 +32,7 @@ from omnipostr.repurpose.service import (
     problems_as_dicts,
 )
 from omnipostr.repurpose.variant import Variant as Post
+from omnipostr.retention import service as retention
 from omnipostr.settings import get_settings
 from omnipostr.sources.text import CJK, terms
 from omnipostr.usage import service as usage
@@ -78,6 +79,9 @@ class GenerationView:
     source_words: int
     source_kind: str
     variants: list[VariantView]
+    source_note: str = ""
+    """Why the original text is not here, when it is not: "The original was removed on …
+    (kept 90 days)." (retention) or "The original text was deleted on …"."""
 
 
 def _view(v: Variant) -> VariantView:
@@ -106,6 +110,7 @@ def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationVi
         source_words=src.words if src else 0,
         source_kind=src.kind if src else "",
         variants=[_view(v) for v in rows],
+        source_note=retention.source_note(src) if src else "",
     )
 
 
@@ -288,12 +293,16 @@ def search_terms_of(query: str) -> list[int]:
 
 
 def reindex(s: Session, generation_id: int) -> None:
-    """Rebuild a generation's blind search index from its title and variants."""
-    gen = s.get(Generation, generation_id)
+    """Rebuild a generation's blind search index from its title and variants. (It reads only
+    the columns it needs: a migration of the index runs it on an older schema.)"""
+    gen = s.exec(
+        select(Generation.id, Generation.title, Generation.workspace_id, Generation.created_at)
+        .where(col(Generation.id) == generation_id)
+    ).first()
     if gen is None:
         return
     text = [gen.title]
-    for v in s.exec(select(Variant).where(Variant.generation_id == gen.id)).all():
+    for v in s.exec(select(Variant.platform, Variant.body).where(Variant.generation_id == gen.id)).all():
         if (post := post_of(v)) is not None:
             text.append(post.text)
     s.exec(delete(SearchTerm).where(col(SearchTerm.generation_id) == gen.id))  # type: ignore[call-overload]
@@ -447,7 +456,8 @@ def delete_source_text(s: Session, actor: Actor, generation_id: int) -> None:
         raise ComposeError("Wait until the generation has finished before deleting its original.")
     if gen.source_id:
         s.exec(  # type: ignore[call-overload]
-            update(Source).where(col(Source.id) == gen.source_id).values(text=None, text_deleted_at=clock.now())
+            update(Source).where(col(Source.id) == gen.source_id, col(Source.text).is_not(None))
+            .values(text=None, text_deleted_at=clock.now(), text_removed_by="user")
         )
     usage.record(s, "feature.delete_source", workspace_id=actor.workspace_id, user_id=actor.user_id)
 
@@ -464,7 +474,9 @@ def reuse_source(s: Session, actor: Actor, generation_id: int) -> Reuse:
     gen = _generation(s, actor, generation_id)
     src = s.get(Source, gen.source_id) if gen.source_id else None
     if src is None or src.text is None:
-        raise ComposeError("The original text of this generation was deleted, so it cannot be reused.")
+        why = retention.source_note(src) if src is not None else ""
+        raise ComposeError(f"{why} It cannot be reused." if why else
+                           "The original text of this generation was deleted, so it cannot be reused.")
     usage.record(s, "feature.reuse", workspace_id=actor.workspace_id, user_id=actor.user_id)
     return Reuse(title=src.title, text=src.text, platforms=list(gen.platforms), options=dict(gen.options))
 

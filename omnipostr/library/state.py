@@ -29,6 +29,13 @@ def _when(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M")
 
 
+def _engine(engine: str, model: str = "") -> str:
+    """What wrote the posts; "—" once retention removed the generation's history."""
+    if engine == "claude":
+        return "Claude · " + model if model else "Claude"
+    return "Extractive draft" if engine else "—"
+
+
 class LibraryState(SessionState):
     items: list[dict[str, str]] = []
     query: str = ""
@@ -69,13 +76,13 @@ class LibraryState(SessionState):
                 "platforms": ", ".join(platforms.PLATFORMS[p].name for p in i.platforms if p in platforms.PLATFORMS),
                 "status": i.status,
                 "status_label": STATUS_LABEL.get(i.status, i.status),
-                "engine": ("Claude · " + i.model) if i.engine == "claude" else "Extractive draft",
+                "engine": _engine(i.engine, i.model),
                 "tokens": f"{i.tokens:,}" if i.tokens else "—",
                 "cost": f"${i.cost_usd:.4f}" if i.cost_usd else "—",
                 "when": _when(i.created_at),
                 # the row in one line, for a phone: when, engine and what it cost (if anything)
                 "line": " · ".join(
-                    x for x in (_when(i.created_at) + " UTC", "Claude" if i.engine == "claude" else "Extractive draft",
+                    x for x in (_when(i.created_at) + " UTC", _engine(i.engine).strip("—"),
                                 f"${i.cost_usd:.4f}" if i.cost_usd else "") if x
                 ),
                 "variants": str(i.variants),
@@ -156,6 +163,7 @@ class GenerationState(CardsState):
     source_title: str = ""
     source_text: str = ""
     source_kept: bool = False
+    source_note: str = ""
     source_words: int = 0
     created: str = ""
     engine: str = ""
@@ -167,6 +175,7 @@ class GenerationState(CardsState):
         self.source_title = ""
         self.source_text = ""
         self.source_kept = False
+        self.source_note = ""
         self.show_source = False
 
     @member_event(page=True)
@@ -185,12 +194,15 @@ class GenerationState(CardsState):
         self.source_title = view.source_title
         self.source_text = view.source_text or ""
         self.source_kept = view.source_text is not None
+        self.source_note = view.source_note
         self.source_words = view.source_words
         self.created = _when(g.created_at)
-        self.engine = ("Claude · " + g.model) if g.engine == "claude" else "Extractive draft"
+        self.engine = _engine(g.engine, g.model)
         total = g.input_tokens + g.output_tokens + g.cache_read_tokens + g.cache_write_tokens
         self.tokens = f"{total:,} tokens ({g.cache_read_tokens:,} from cache)" if total else "no tokens (extractive draft)"
         self.cost = f"${g.cost_usd:.4f}" if g.cost_usd else "$0"
+        if g.history_purged_at is not None:  # retention removed the run's history; the posts stay
+            self.engine, self.tokens, self.cost = f"history removed on {g.history_purged_at:%Y-%m-%d}", "—", "—"
         if g.status in ("queued", "running"):
             return GenerationState.watch
         return None

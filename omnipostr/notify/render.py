@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "privacy_request_code": ("code", "minutes", "kind_name", "reference"),
     "notice": ("subject", "paragraphs"),
     "marketing": ("subject", "paragraphs", "unsubscribe_link", "settings_link"),
+    "breach_notice": ("name", "what_happened", "data_affected", "consequences", "measures", "advice", "privacy_email"),
 }
 """Every message kind and the context it needs (more keys are allowed)."""
 

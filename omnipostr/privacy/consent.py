@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from omnipostr import clock
 from omnipostr.accounts.models import User
+from omnipostr.audit import service as audit
 from omnipostr.privacy import versions
 from omnipostr.privacy.models import ConsentRecord
 
@@ -90,6 +91,7 @@ def record(
         if user is not None:
             user.object_usage = not analytics
             s.add(user)
+            audit.record(s, "consent_changed", actor_id=user_id, analytics=bool(analytics), preferences=bool(preferences), source=source[:16], gpc=gpc)
     s.commit()
     return Choice(consent_id, bool(analytics), bool(preferences), version, gpc)
 

@@ -15,6 +15,12 @@ resumed by the next run:
 4. rows found by the user's address (invitations, mail, failed sign-ins, pending requests);
 5. the user, in the same transaction as the confirmation email to the old address.
 
+An account nobody used for the retention period (``retention``, RET-4) is deleted the same
+way: ``expire_inactive`` (a daily job) asks retention which accounts are due and ``schedule``s
+each, handing a shared workspace to the member who should take it. An account under a legal
+hold (``retention.holds``, SHR-2) is neither scheduled nor erased until the hold is released;
+a deletion already asked for waits, and resumes after the release.
+
 Which tables refer to a user or a workspace is read from the schema itself, so a table added
 later is covered; ``tests/privacy/test_erasure.py`` checks every table afterwards.
 """
@@ -25,7 +31,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Table, delete, update
+from sqlalchemy import Table, delete, not_, update
 from sqlmodel import Session, SQLModel, col, select
 
 from omnipostr import clock
@@ -40,10 +46,13 @@ from omnipostr.accounts.models import (
     Workspace,
 )
 from omnipostr.accounts.personal_data import invites_to, requests_for
+from omnipostr.audit import service as audit
 from omnipostr.crypto import email_index
 from omnipostr.notify import service as mail
 from omnipostr.notify.models import OutboxMessage
 from omnipostr.privacy import requests
+from omnipostr.retention import holds
+from omnipostr.retention import service as retention
 from omnipostr.settings import get_settings
 
 log = logging.getLogger("omnipostr.privacy")
@@ -101,7 +110,7 @@ def plan(s: Session, user_id: int) -> Plan:
 
 def request_deletion(
     s: Session, user_id: int, *, password: str = "", session_id: int | None = None,
-    hand_over: dict[int, int | None] | None = None,
+    hand_over: dict[int, int | None] | None = None, ip: str = "",
 ) -> None:
     """Ask to delete the account. ``hand_over`` maps each shared workspace the user owns to the
     member who takes it over, or None to delete it with everything in it."""
@@ -124,17 +133,72 @@ def request_deletion(
             continue
         if heir not in {m for m, _ in shared.members}:
             raise DeletionRefused(f"Choose a member of {shared.name} to take it over.")
-        ws = s.get(Workspace, shared.id)
-        ws.owner_id = heir
-        s.add(ws)
-        m = s.exec(select(Membership).where(Membership.workspace_id == ws.id, Membership.user_id == heir)).one()
-        m.role = "owner"
-        s.add(m)
+        _hand_over(s, shared.id, heir)
     now = clock.now()
     user.deletion_requested_at = now
     s.add(user)
-    accounts.revoke_other_sessions(s, user_id, keep_session_id=None)  # every session, this one too
+    audit.record(s, "erasure_requested", actor_id=user_id, ip=ip)
+    accounts.revoke_other_sessions(s, user_id, keep_session_id=None, ip=ip)  # every session, this one too
     s.commit()
+
+
+def _hand_over(s: Session, workspace_id: int, heir: int) -> None:
+    ws = s.get(Workspace, workspace_id)
+    ws.owner_id = heir
+    s.add(ws)
+    m = s.exec(select(Membership).where(Membership.workspace_id == ws.id, Membership.user_id == heir)).one()
+    m.role = "owner"
+    s.add(m)
+
+
+def _heir(s: Session, workspace_id: int, user_id: int) -> int:
+    """Who takes over a shared workspace when its owner did not choose: an admin of it, else
+    the member who joined first."""
+    others = s.exec(
+        select(Membership).where(Membership.workspace_id == workspace_id, Membership.user_id != user_id)
+        .order_by(col(Membership.id))
+    ).all()
+    return next((m.user_id for m in others if m.role == "admin"), others[0].user_id)
+
+
+def schedule(s: Session, user_id: int, reason: str) -> bool:
+    """Delete an account its person did not ask to delete (``reason``: ``inactive``, RET-4):
+    each workspace it owns with other members goes to the member who should take it
+    (``_heir``), every session ends, and the erasure job does the rest. Returns False (and
+    changes nothing) when the account is gone, already being deleted, or held. The caller
+    commits."""
+    user = s.get(User, user_id)
+    if user is None or user.deletion_requested_at is not None or holds.blocks_erasure(s, user_id):
+        return False
+    for shared in plan(s, user_id).shared:
+        _hand_over(s, shared.id, _heir(s, shared.id, user_id))
+    user.deletion_requested_at = clock.now()
+    user.deletion_reason = reason[:32]
+    s.add(user)
+    accounts.revoke_other_sessions(s, user_id, keep_session_id=None)
+    s.flush()
+    return True
+
+
+def expire_inactive(s: Session, *, dry_run: bool = False) -> retention.Counts:
+    """Schedule the deletion of every account that retention says is due (unused for the
+    retention period, warned, and past the date the warning gave). A dry run counts them."""
+    counts = retention.Counts("inactive_accounts", clock.now(), dry_run)
+    counts.held = retention.held_accounts_due(s)
+    if dry_run:
+        counts.count = len(retention.accounts_due_for_erasure(s))
+        return counts
+    after = 0
+    while ids := retention.accounts_due_for_erasure(s, after=after, limit=get_settings().retention_batch_size):
+        for uid in ids:
+            if schedule(s, uid, "inactive"):
+                counts.count += 1
+            else:
+                counts.held += 1  # a workspace of it holds a held member's data
+        s.commit()
+        counts.batches += 1
+        after = ids[-1]
+    return counts
 
 
 def _referring(target: str) -> list[tuple[Table, object]]:
@@ -169,6 +233,7 @@ def _steps(s: Session, user: User) -> list:
         steps.append(lambda ws_id=ws_id: _erase_workspace(s, ws_id))
     confirmed = email if user.email_verified_at is not None else None  # an address proven to be the user's
     steps.append(lambda: requests.forget_person(s, uid, confirmed))
+    steps.append(lambda: audit.forget_person(s, uid))  # the log stays as evidence, without the IP address
     for t, c in _referring("users"):
         steps.append(lambda t=t, c=c: _unlink(s, t, c, uid))
 
@@ -190,7 +255,11 @@ def erase_account(s: Session, user_id: int, *, max_steps: int | None = None) -> 
         return True
     if user.deletion_requested_at is None:
         raise DeletionRefused("This account did not ask to be deleted.")
+    if holds.blocks_erasure(s, user_id):
+        return False  # a legal hold: erased after its release
     email, name = user.email, user.name
+    inactive = user.deletion_reason == "inactive"
+    unused_since = retention.last_active(user)
     for i, step in enumerate(_steps(s, user)):
         if max_steps is not None and i >= max_steps:
             return False
@@ -198,12 +267,18 @@ def erase_account(s: Session, user_id: int, *, max_steps: int | None = None) -> 
         s.commit()
     cfg = get_settings()
     s.exec(delete(User).where(col(User.id) == user_id))  # type: ignore[call-overload]
+    audit.record(s, "erasure_done", actor_id=None)
     mail.enqueue(
         s, "notice", email,
         {
             "subject": f"Your {cfg.company_name} account is deleted",
             "name": name,
             "paragraphs": [
+                f"Nobody had signed in to your account since {unused_since:%B} {unused_since.day}, {unused_since.year}. "
+                "As we wrote to you before, it is now deleted with the personal data it held, as our privacy policy "
+                "says of accounts that are not used.",
+                f"If you have a question about it, write to {cfg.privacy_email}.",
+            ] if inactive else [
                 "As you asked, your account and the personal data it held are deleted, and every "
                 "session was signed out.",
                 f"If you did not ask for this, write to {cfg.privacy_email} at once.",
@@ -215,8 +290,10 @@ def erase_account(s: Session, user_id: int, *, max_steps: int | None = None) -> 
 
 
 def erase_pending(s: Session) -> int:
-    """Erase every account whose deletion was asked for (the job)."""
-    ids = s.exec(select(User.id).where(col(User.deletion_requested_at).is_not(None)).order_by(col(User.id))).all()
-    for uid in ids:
-        erase_account(s, uid)
-    return len(ids)
+    """Erase every account whose deletion was asked for (the job); one under a legal hold
+    waits. Returns how many were erased."""
+    ids = s.exec(
+        select(User.id).where(col(User.deletion_requested_at).is_not(None), not_(holds.held_rows(user=User.id)))
+        .order_by(col(User.id))
+    ).all()
+    return sum(1 for uid in ids if erase_account(s, uid))

@@ -1,5 +1,7 @@
 """The published privacy policy, read from ``policy.txt`` beside this file and split into
-blocks (headings, paragraphs, bullet lists) for the policy page."""
+blocks (headings, paragraphs, bullet lists) for the policy page. The rows of its retention
+table (5.2) are written from the settings the retention jobs apply (RET-6): with the default
+periods they read exactly as the file does."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from omnipostr.privacy import inventory
 
 POLICY_FILE = Path(__file__).with_name("policy.txt")
 
@@ -31,8 +35,26 @@ def last_updated() -> str:
     return m.group(1) if m else ""
 
 
-@functools.cache
 def blocks() -> tuple[Block, ...]:
+    """The policy's blocks, its retention table filled from the settings."""
+    rows = inventory.policy_retention()
+    out: list[Block] = []
+    in_table = False
+    for b in _blocks():
+        label = next((lab for lab, _ in rows if b.kind == "p" and b.text.startswith(lab + " ")), None)
+        if in_table and label is not None:
+            out.append(Block("p", f"{label} {dict(rows)[label]}"))
+            continue
+        in_table = b.text == _TABLE_HEAD or (in_table and label is not None)
+        out.append(b)
+    return tuple(out)
+
+
+_TABLE_HEAD = "Data Type Retention"
+
+
+@functools.cache
+def _blocks() -> tuple[Block, ...]:
     out: list[Block] = []
     lines = policy_text().splitlines()
     for i, raw in enumerate(lines):

@@ -49,6 +49,7 @@ from sqlmodel import Session, col, select
 from omnipostr import clock, crypto
 from omnipostr.accounts import ratelimit
 from omnipostr.accounts.models import User
+from omnipostr.audit import service as audit
 from omnipostr.crypto import email_index
 from omnipostr.notify import service as mail
 from omnipostr.privacy.models import PrivacyRequest, PrivacyRequestEvent
@@ -619,6 +620,7 @@ def _tell(s: Session, r: PrivacyRequest, subject: str, paragraphs: list[str]) ->
 def _event(s: Session, r: PrivacyRequest, status: str, note: str = "", actor: str = SYSTEM,
            actor_id: int | None = None) -> None:
     s.add(PrivacyRequestEvent(request_id=r.id, at=clock.now(), status=status, note=note, actor=actor, actor_id=actor_id))
+    audit.record(s, "privacy_request", actor_id=actor_id, target=f"request:{r.id}", status=status, by=actor)
 
 
 def _anonymise(s: Session, r: PrivacyRequest, now: datetime, note: str) -> None:

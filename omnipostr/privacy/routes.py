@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from omnipostr import db
 from omnipostr.accounts import service as accounts
-from omnipostr.accounts.routes import cookie_name
+from omnipostr.accounts.routes import client_ip, cookie_name
 from omnipostr.privacy import marketing, service
 from omnipostr.settings import get_settings
 
@@ -49,7 +49,7 @@ async def download_export(request: Request) -> Response:
         who = accounts.resolve_session(s, token)
         if who is None:
             return None
-        return service.download(s, who.user.id, export_id) or False
+        return service.download(s, who.user.id, export_id, ip=client_ip(request)) or False
 
     found = await run_in_threadpool(db.in_session, work)
     if found is None:

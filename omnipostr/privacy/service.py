@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, select
 
 from omnipostr import clock, crypto
 from omnipostr.accounts.models import User
+from omnipostr.audit import service as audit
 from omnipostr.notify import service as mail
 from omnipostr.personal_data import CATEGORIES
 from omnipostr.privacy import consent, export, inventory
@@ -64,7 +65,7 @@ def _view(e: DataExport) -> ExportView:
     return ExportView(e.id, e.status, e.size, e.created_at, e.ready_at, e.expires_at, e.error)
 
 
-def request_export(s: Session, user_id: int) -> ExportView:
+def request_export(s: Session, user_id: int, *, ip: str = "") -> ExportView:
     """Ask for a copy of one's data; a job makes it. One that is already being made is
     returned instead of a second."""
     pending = s.exec(select(DataExport).where(DataExport.user_id == user_id, DataExport.status == "queued")).first()
@@ -72,6 +73,8 @@ def request_export(s: Session, user_id: int) -> ExportView:
         return _view(pending)
     e = DataExport(user_id=user_id)
     s.add(e)
+    s.flush()
+    audit.record(s, "export_requested", actor_id=user_id, target=f"export:{e.id}", ip=ip)
     s.commit()
     s.refresh(e)
     return _view(e)
@@ -140,7 +143,7 @@ def build_pending(s: Session, limit: int = 5) -> int:
     return done
 
 
-def download(s: Session, user_id: int, export_id: int) -> bytes | None:
+def download(s: Session, user_id: int, export_id: int, *, ip: str = "") -> bytes | None:
     """The ZIP of one of the user's own ready, unexpired exports; None otherwise."""
     e = s.get(DataExport, export_id)
     if e is None or e.user_id != user_id or e.status != "ready" or e.archive is None:
@@ -150,6 +153,7 @@ def download(s: Session, user_id: int, export_id: int) -> bytes | None:
         return None
     e.downloaded_at = now
     s.add(e)
+    audit.record(s, "export_downloaded", actor_id=user_id, target=f"export:{e.id}", ip=ip)
     s.commit()
     return crypto.unseal(e.archive)
 
@@ -179,8 +183,9 @@ def _choose(s: Session, user_id: int, column: str, on: bool, on_kind: str, off_k
     return getattr(user, column)
 
 
-def set_restriction(s: Session, user_id: int, on: bool) -> bool:
+def set_restriction(s: Session, user_id: int, on: bool, *, ip: str = "") -> bool:
     """GDPR art. 18: with restriction on, content is kept but never sent to the AI engine."""
+    audit.record(s, "restriction_on" if on else "restriction_off", actor_id=user_id, ip=ip)
     return _choose(s, user_id, "restrict_processing", on, "privacy.restriction_on", "privacy.restriction_off")
 
 
@@ -201,4 +206,5 @@ def set_marketing(s: Session, user_id: int, on: bool) -> bool:
     off also withdraws marketing mail still waiting in the outbox for the user."""
     if not on:
         mail.drop_queued_marketing(s, user_id)
+    audit.record(s, "consent_changed", actor_id=user_id, marketing=bool(on))
     return _choose(s, user_id, "marketing_opt_in", on, "privacy.marketing_on", "privacy.marketing_off")

@@ -161,7 +161,7 @@ class PrivacyState(SessionState):
 
     @member_event
     async def request_export(self, actor):
-        await db.run(service.request_export, actor.user_id)
+        await db.run(service.request_export, actor.user_id, ip=self.router.session.client_ip or "")
         self._set_exports(await db.run(service.exports_of, actor.user_id))
         return [rx.toast.info("Preparing your data. It takes a moment; we email you when it is ready."), PrivacyState.follow_export]
 
@@ -185,7 +185,7 @@ class PrivacyState(SessionState):
 
     @member_event
     async def set_restricted(self, actor, on: bool):
-        self.restricted = await db.run(service.set_restriction, actor.user_id, bool(on))
+        self.restricted = await db.run(service.set_restriction, actor.user_id, bool(on), ip=self.router.session.client_ip or "")
         return rx.toast.success(
             "Processing restricted: your content stays, and nothing is sent to the AI engine."
             if self.restricted else "Restriction lifted: you can generate posts again."
@@ -224,7 +224,7 @@ class PrivacyState(SessionState):
         try:
             await db.run(
                 erasure.request_deletion, actor.user_id, password=str(form.get("password", "")),
-                session_id=actor.session_id, hand_over=hand_over,
+                session_id=actor.session_id, hand_over=hand_over, ip=self.router.session.client_ip or "",
             )
         except erasure.DeletionRefused as e:
             self.delete_error = e.message

@@ -1,10 +1,12 @@
 """The privacy center's jobs: make the data copies people asked for and erase the accounts
-whose deletion was asked for (every two seconds); delete the copies whose time is up (daily)."""
+whose deletion was asked for (every two seconds); delete the copies whose time is up, and
+schedule the deletion of accounts nobody used for the retention period (daily)."""
 
 from __future__ import annotations
 
 from omnipostr.jobs.registry import job
 from omnipostr.privacy import erasure, requests, service, versions
+from omnipostr.retention import service as retention
 
 
 @job("privacy.exports", seconds=2.0, quiet=True)
@@ -23,6 +25,14 @@ def purge_exports(session_factory) -> int:
 def erase_accounts(session_factory) -> int:
     with session_factory() as s:
         return erasure.erase_pending(s)
+
+
+@job("privacy.inactive_accounts", cron="40 3 * * *")
+def expire_inactive_accounts(session_factory) -> retention.Counts:
+    """RET-4: delete the accounts nobody used for the retention period, once warned and past
+    the date the warning gave (the erasure job above does the deleting)."""
+    with session_factory() as s:
+        return erasure.expire_inactive(s)
 
 
 @job("privacy.policy_versions", seconds=60.0, quiet=True)

@@ -34,6 +34,9 @@ class Source(SQLModel, table=True):
     chars: int = 0
     created_at: datetime = Field(default_factory=clock.now, index=True)
     text_deleted_at: datetime | None = None
+    text_removed_by: str = Field(default="", max_length=16)
+    """Who removed the text at ``text_deleted_at``: ``user`` (deleted by a person) or
+    ``retention`` (purged ``retention_source_days`` after it was added); empty while kept."""
 
 
 class Generation(SQLModel, table=True):
@@ -67,6 +70,9 @@ class Generation(SQLModel, table=True):
     finished_at: datetime | None = None
     heartbeat_at: datetime | None = None
     runner: str = Field(default="", max_length=200)
+    history_purged_at: datetime | None = None
+    """When retention removed the history this row held (options, engine, model, errors,
+    tokens, cost, timings, runner); the row stays as the posts' place in the library."""
 
 
 class Variant(SQLModel, table=True):

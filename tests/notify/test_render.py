@@ -24,6 +24,11 @@ CONTEXTS = {
     "notice": {"subject": "Your export is ready", "paragraphs": ["It has 3 files.", "It expires in 7 days."], "link": LINK, "link_text": "Download"},
     "marketing": {"subject": "Scheduling is here", "paragraphs": ["It has 3 files."], "name": "Ada",
                   "unsubscribe_link": "https://app.omnipostr.test/unsubscribe/marketing.1.abc", "settings_link": LINK},
+    "breach_notice": {"name": "Ada", "reference": 3, "what_happened": "A backup copy was exposed.\n\nIt held 3 files.",
+                      "occurred": datetime(2026, 3, 1, 9, 0, tzinfo=UTC), "discovered": datetime(2026, 3, 4, 5, 6, tzinfo=UTC),
+                      "data_affected": ["Account", "Sessions and devices"], "consequences": "Phishing email is possible.",
+                      "measures": "We closed the copy and rotated the keys.", "advice": "Change your password.",
+                      "privacy_email": "privacy@omnipostr.com"},
 }
 
 
