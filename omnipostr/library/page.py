@@ -174,6 +174,18 @@ def generation_page() -> rx.Component:
             rx.cond(G.source_note != "", rx.text(G.source_note, size="2", color_scheme="gray")),
             rx.text(G.source_words.to_string() + " words · " + G.engine + " · " + G.tokens + " · " + G.cost + " · " + G.created + " UTC", size="1", color_scheme="gray"),
             rx.cond(G.show_source, rx.box(rx.text(G.source_text, class_name="op-post-text"), class_name="op-source-text")),
+            rx.hstack(
+                rx.switch(id="may-feature", checked=G.may_feature, on_change=G.set_may_feature, margin_top="3px"),
+                rx.vstack(
+                    rx.el.label("OmniPostr may feature these posts", html_for="may-feature", class_name="op-label"),
+                    rx.text("As examples in our own marketing, with your permission only. Off unless you turn it on; "
+                            "turn it off at any time. ", G.may_feature_since, size="1", color_scheme="gray"),
+                    spacing="1",
+                ),
+                spacing="3",
+                align="start",
+                margin_top="0.5em",
+            ),
             spacing="2",
             width="100%",
             align="stretch",

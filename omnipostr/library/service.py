@@ -449,6 +449,21 @@ def delete_generation(s: Session, actor: Actor, generation_id: int) -> None:
     usage.record(s, "feature.delete_generation", workspace_id=actor.workspace_id, user_id=actor.user_id)
 
 
+def set_may_feature(s: Session, actor: Actor, generation_id: int, on: bool) -> datetime | None:
+    """NOT-3: allow (or withdraw) OmniPostr to show this generation's posts as examples in its
+    own marketing; off by default, granted only by the member who made it or a manager, and
+    recorded with its time. Returns when it was allowed (None: not allowed)."""
+    gen = _generation(s, actor, generation_id)
+    if gen.created_by != actor.user_id and not actor.can_manage:
+        raise ComposeError("Only the member who made these posts, or the workspace's owner or admins, can allow that.")
+    if bool(on) != (gen.may_feature_at is not None):
+        gen.may_feature_at = clock.now() if on else None
+        s.add(gen)
+        usage.record(s, "privacy.feature_allowed" if on else "privacy.feature_withdrawn",
+                     workspace_id=actor.workspace_id, user_id=actor.user_id, generation_id=gen.id)
+    return gen.may_feature_at
+
+
 def delete_source_text(s: Session, actor: Actor, generation_id: int) -> None:
     """Delete the original text now (RET-1, 'until you delete it'); the variants stay."""
     gen = _generation(s, actor, generation_id)

@@ -164,6 +164,8 @@ class GenerationState(CardsState):
     source_text: str = ""
     source_kept: bool = False
     source_note: str = ""
+    may_feature: bool = False
+    may_feature_since: str = ""
     source_words: int = 0
     created: str = ""
     engine: str = ""
@@ -176,6 +178,8 @@ class GenerationState(CardsState):
         self.source_text = ""
         self.source_kept = False
         self.source_note = ""
+        self.may_feature = False
+        self.may_feature_since = ""
         self.show_source = False
 
     @member_event(page=True)
@@ -195,6 +199,7 @@ class GenerationState(CardsState):
         self.source_text = view.source_text or ""
         self.source_kept = view.source_text is not None
         self.source_note = view.source_note
+        self._show_feature(g.may_feature_at)
         self.source_words = view.source_words
         self.created = _when(g.created_at)
         self.engine = _engine(g.engine, g.model)
@@ -221,6 +226,19 @@ class GenerationState(CardsState):
         self.source_kept = False
         self.show_source = False
         return rx.toast.success("Original text deleted. The posts are kept.")
+
+    def _show_feature(self, since) -> None:
+        self.may_feature = since is not None
+        self.may_feature_since = f"Allowed on {since:%d %b %Y, %H:%M} UTC." if since else ""
+
+    @member_event
+    async def set_may_feature(self, actor, on: bool):
+        try:
+            since = await db.run(library.set_may_feature, actor, self.generation_id, bool(on))
+        except (ComposeError, NotFound) as e:
+            return rx.toast.error(getattr(e, "message", "That generation no longer exists."))
+        self._show_feature(since)
+        return rx.toast.success("OmniPostr may feature these posts." if since else "Permission withdrawn: these posts will not be featured.")
 
     @member_event
     async def delete_generation(self, actor):

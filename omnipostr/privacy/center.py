@@ -47,6 +47,41 @@ def _held() -> rx.Component:
     )
 
 
+def _due_row(d: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(d["what"], weight="medium", size="2"), rx.text(d["title"], size="1", color_scheme="gray"),
+                                spacing="1")),
+        rx.table.cell(rx.text(d["when"], size="2")),
+        rx.table.cell(rx.text(d["why"], size="1")),
+    )
+
+
+def _ledger() -> rx.Component:
+    return section(
+        "When each thing is deleted",
+        "What the retention rules delete on their own, and when. You can delete anything sooner yourself, "
+        "in the library or below.",
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("What"), rx.table.column_header_cell("Deleted on"),
+                    rx.table.column_header_cell("Why"),
+                )),
+                rx.table.body(rx.foreach(P.due, _due_row)),
+                size="1",
+                width="100%",
+            ),
+            overflow_x="auto",
+            max_height="22rem",
+            overflow_y="auto",
+            width="100%",
+            role="region",
+            aria_label="Deletion dates",
+            tab_index=0,
+        ),
+    )
+
+
 def _export_row(e: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.cond(
@@ -225,7 +260,7 @@ def _delete() -> rx.Component:
 
 
 def privacy_center_page() -> rx.Component:
-    return settings_frame("/settings/privacy", _held(), _download(), _choices(), _requests(), _where(), _rights(), _delete())
+    return settings_frame("/settings/privacy", _held(), _ledger(), _download(), _choices(), _requests(), _where(), _rights(), _delete())
 
 
 register_settings_tab("Privacy", "/settings/privacy")

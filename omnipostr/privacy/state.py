@@ -14,6 +14,7 @@ from omnipostr.accounts.models import User
 from omnipostr.accounts.state import SessionState
 from omnipostr.notify.render import mask_email
 from omnipostr.privacy import erasure, export, inventory, requests, service
+from omnipostr.retention import service as retention
 from omnipostr.settings import get_settings
 
 
@@ -76,6 +77,18 @@ def request_rows(views) -> list[RequestRow]:
     ]
 
 
+_DUE_WHAT = {"source_text": "Original text", "history": "Generation history", "account": "Your account"}
+
+
+def due_rows(dues) -> list[dict[str, str]]:
+    """The retention ledger: each thing retention will delete, when and why (soonest first)."""
+    return [
+        {"what": _DUE_WHAT.get(d.what, d.what), "title": d.title or "Untitled",
+         "when": _day(d.when) if d.when else "Not while a legal hold lasts", "why": d.why}
+        for d in dues
+    ]
+
+
 def _snapshot(s, user_id: int) -> dict:
     """Everything the privacy center shows, read in one session."""
     user = s.get(User, user_id)
@@ -93,6 +106,7 @@ def _snapshot(s, user_id: int) -> dict:
         "processors": [{"name": n, "purpose": p} for n, p in inventory.processors()],
         "plan": erasure.plan(s, user_id),
         "requests": request_rows(requests.requests_of(s, user_id)),
+        "due": due_rows(retention.due_dates(s, user_id)),
     }
 
 
@@ -107,6 +121,7 @@ class PrivacyState(SessionState):
     preparing: bool = False
     shared: list[SharedWorkspace] = []
     requests: list[RequestRow] = []
+    due: list[dict[str, str]] = []
     solo: list[str] = []
     has_password: bool = True
     delete_error: str = ""
@@ -123,6 +138,7 @@ class PrivacyState(SessionState):
         self.preparing = False
         self.shared = []  # other members' names
         self.requests = []
+        self.due = []
         self.solo = []
         self.has_password = True
         self.delete_error = ""
@@ -140,6 +156,7 @@ class PrivacyState(SessionState):
         self.shared = [SharedWorkspace(str(w.id), w.name, [Heir(str(i), n) for i, n in w.members]) for w in plan.shared]
         self.solo = plan.solo
         self.requests = snap["requests"]
+        self.due = snap["due"]
         self.has_password = plan.has_password
         self.delete_error = ""
 

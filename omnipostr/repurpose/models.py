@@ -73,6 +73,9 @@ class Generation(SQLModel, table=True):
     history_purged_at: datetime | None = None
     """When retention removed the history this row held (options, engine, model, errors,
     tokens, cost, timings, runner); the row stays as the posts' place in the library."""
+    may_feature_at: datetime | None = None
+    """NOT-3: when the workspace allowed OmniPostr to show these posts as examples in its own
+    marketing; None (the default): not allowed."""
 
 
 class Variant(SQLModel, table=True):
@@ -105,8 +108,6 @@ class Variant(SQLModel, table=True):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
-    may_feature: bool = False
-    """NOT-3: the owner's explicit permission to feature this post; off by default."""
     created_at: datetime = Field(default_factory=clock.now, index=True)
     updated_at: datetime = Field(default_factory=clock.now)
 

@@ -40,7 +40,7 @@ def _generations(s, user) -> list[dict]:
     rows = s.exec(select(Generation).where(Generation.created_by == user.id).order_by(col(Generation.id))).all()
     return [
         pick(r, "id", "workspace_id", "source_id", "title", "platforms", "options", "engine", "model", "status", "error",
-             "input_tokens", "output_tokens", "cost_usd", "created_at", "finished_at")
+             "input_tokens", "output_tokens", "cost_usd", "created_at", "finished_at", "may_feature_at")
         for r in rows
     ]
 
@@ -57,7 +57,7 @@ def _variants(s, user) -> list[dict]:
     for v in _my_variants(s, user):
         post = post_of(v)
         out.append(
-            pick(v, "id", "workspace_id", "generation_id", "platform", "status", "edited", "version", "may_feature",
+            pick(v, "id", "workspace_id", "generation_id", "platform", "status", "edited", "version",
                  "created_at", "updated_at")
             | {"posts": list(post.posts) if post else [], "fields": dict(post.fields) if post else {}}
         )

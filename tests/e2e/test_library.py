@@ -26,6 +26,7 @@ from omnipostr.repurpose import service as compose
 from omnipostr.repurpose.engines.offline import MODEL, OfflineEngine
 from omnipostr.repurpose.models import Generation, Source
 from tests.e2e.helpers import sign_up
+from tests.e2e.test_first_minute import PUBLIC_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +69,8 @@ def listed(page: Page):
     return page.get_by_role("region", name="Generations").get_by_role("link")
 
 
-def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, live_app, shots):
+@pytest.mark.promise("NOT-3")
+def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, live_app, shots, new_page):
     sign_up(page, smtp, email="lib@example.com", name="Liv Library", team="Library Co")
     make_generations("lib@example.com")
 
@@ -120,6 +122,29 @@ def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, l
     with db.session() as s:
         gen = s.get(Generation, gen_id)
         assert gen.source_id is None or s.get(Source, gen.source_id).text is None
+
+    # permission to feature the posts: off until given, given with its time, withdrawn
+    allow = page.get_by_role("switch", name="OmniPostr may feature these posts")
+    expect(allow).not_to_be_checked()
+    allow.click()
+    expect(page.get_by_text(re.compile(r"Allowed on \d{2} \w{3} \d{4}"))).to_be_visible()
+    expect(allow).to_be_checked()
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(shots / "library-may-feature.png"))
+    with db.session() as s:
+        assert s.get(Generation, gen_id).may_feature_at is not None
+    allow.click()
+    expect(page.get_by_text("Permission withdrawn")).to_be_visible()
+    with db.session() as s:
+        assert s.get(Generation, gen_id).may_feature_at is None
+    # and nothing without the permission is shown to the public
+    post = page.get_by_role("article", name="X", exact=True).locator(".op-post-text").first.inner_text()[:40]
+    visitor = new_page()
+    for path in PUBLIC_PAGES:
+        visitor.goto(path)
+        expect(visitor.get_by_role("heading", level=1)).to_be_visible()
+        visitor.wait_for_load_state("networkidle")
+        assert post not in visitor.content(), path
 
     # the whole generation
     page.get_by_role("button", name="Delete generation").click()

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from datetime import timedelta
 
 import jsonschema
 import pytest
 from playwright.sync_api import Page, expect
 
+from omnipostr import clock
 from omnipostr.privacy import routes
 from tests.e2e.helpers import sign_out, sign_up
 from tests.e2e.test_compose import paste_and_generate
@@ -35,6 +37,13 @@ def test_see_what_is_held_download_a_copy_and_restrict_processing(page: Page, sm
     expect(page.get_by_text("You may also complain to a data protection supervisory authority", exact=False)).to_be_visible()
     expect(page.get_by_text("never changes your plan, its features or its price", exact=False)).to_be_visible()
     expect(page.get_by_role("region", name="Where your data is processed")).to_contain_text("Analytical Engines: United States")
+    # the retention ledger: when the rules delete each thing, with the rule's reason
+    ledger = page.get_by_role("region", name="Deletion dates")
+    in_90_days = (clock.now() + timedelta(days=90)).strftime("%d %b %Y")
+    expect(ledger.get_by_role("row").filter(has_text="Original text").first).to_contain_text(in_90_days)
+    expect(ledger.get_by_role("row").filter(has_text="Generation history").first).to_contain_text("the posts stay")
+    expect(ledger.get_by_role("row").filter(has_text="Your account")).to_be_visible()
+    ledger.screenshot(path=str(shots / "privacy-ledger.png"))
 
     page.get_by_role("button", name="Prepare a download").click()
     link = page.get_by_role("link", name=re.compile(r"^Download \(ZIP"))
