@@ -180,3 +180,20 @@ async def test_an_upload_over_the_limit_is_refused_before_it_is_read(monkeypatch
         reset_settings()
     assert small.status_code == 200 and small.text == "read 1000"
     assert declared.status_code == 413 and streamed.status_code == 413
+
+
+@pytest.mark.promise("SEC-1")
+async def test_the_development_mailbox_does_not_exist_in_production(environment):
+    from omnipostr.notify import devmail
+
+    def client() -> httpx.AsyncClient:
+        app = security_headers(Starlette(routes=devmail.routes))
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+    environment("development", DEV)
+    async with client() as c:
+        assert (await c.get(devmail.PATH, params={"key": devmail.mailbox_key()})).status_code in (200, 303)
+    environment("production", PROD)
+    async with client() as c:
+        for params in ({"key": devmail.mailbox_key()}, {}):
+            assert (await c.get(devmail.PATH, params=params)).status_code == 404

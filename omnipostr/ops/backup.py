@@ -26,7 +26,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from omnipostr import clock
+from omnipostr import clock, db
+from omnipostr.audit import service as audit
 from omnipostr.settings import get_settings
 
 _NAME = re.compile(r"omnipostr-(\d{8}T\d{6}Z)(?:-(\d+))?\.(db|dump)")
@@ -335,3 +336,10 @@ def _sqlite_restore(file: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+def record(kind: str, **detail) -> None:
+    """Note an operation in the audit log (``backup``, ``key_rotation``): when, and how much."""
+    with db.session() as s:
+        audit.record(s, kind, actor_id=None, **detail)
+        s.commit()

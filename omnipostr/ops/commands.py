@@ -43,6 +43,8 @@ def backup_cmd(args: argparse.Namespace) -> int:
     except backup.BackupError as e:
         return _fail(str(e))
     print(f"backup written: {made}  ({made.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s)")
+    if args.to is None:  # the installation's own database, not a copy made elsewhere
+        backup.record("backup", by="command", size=made.stat().st_size)
     print("It holds the database only (encrypted fields as ciphertext). The keys are not in it:")
     print(f"back up {_where_keys()} separately; without them the backup cannot be read.")
     return 0
@@ -154,6 +156,7 @@ def keys_rotate_cmd(args: argparse.Namespace) -> int:
         notes = "; ".join(getattr(e, "__notes__", []))
         return _fail(f"{e}\n  {notes}".rstrip())
     print(f"done: {result.rows} rows ({result.values} values) re-encrypted in {result.seconds:.1f} s.")
+    backup.record("key_rotation", rows=result.rows, remaining=result.remaining)
     if result.remaining:
         print(f"{result.remaining} rows were written under an older key while this ran: is an app process still")
         print("running with the old keys? Restart it, then run keys rotate again.")

@@ -25,6 +25,7 @@ def scheduled_backup() -> int:
     made = backup.make_backup()
     gone = backup.prune(get_settings().backup_keep)
     log.info("backup %s made (%d bytes); %d older deleted", made.name, made.stat().st_size, len(gone))
+    backup.record("backup", by="schedule", size=made.stat().st_size, pruned=len(gone))
     return 1
 
 

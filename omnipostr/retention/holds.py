@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from omnipostr import clock
+from omnipostr.audit import service as audit
 from omnipostr.accounts.models import Membership, User, Workspace
 from omnipostr.retention.models import LegalHold
 
@@ -62,6 +63,8 @@ def place(s: Session, admin_id: int, user_id: int, reason: str) -> LegalHold:
     hold = LegalHold(user_id=user_id, reason=why, placed_by=admin_id, placed_at=clock.now())
     s.add(hold)
     s.flush()
+    # the admin's entry: the held person's own activity list does not show it
+    audit.record(s, "legal_hold_set", actor_id=admin_id, target=f"user:{user_id}", hold=hold.id)
     return hold
 
 
@@ -79,6 +82,7 @@ def release(s: Session, admin_id: int, hold_id: int, reason: str = "") -> LegalH
         hold.release_reason = why
         s.add(hold)
         s.flush()
+        audit.record(s, "legal_hold_released", actor_id=admin_id, target=f"user:{hold.user_id}", hold=hold.id)
     return hold
 
 

@@ -154,3 +154,18 @@ def test_an_account_can_carry_several_holds_and_stays_held_until_each_is_release
         holds.release(s, dana, second.id)  # again: nothing changes
         assert not holds.is_held(s, ada.user_id)
         assert [h.released_by for h in holds.history(s, ada.user_id)] == [dana, dana]
+
+
+def test_holds_are_in_the_audit_log_for_the_admin_not_in_the_held_persons_activity():
+    from omnipostr.audit import service as audit
+    from omnipostr.audit.models import AuditEvent
+
+    dana, ada = admin(), member().user_id
+    with db.session() as s:
+        hold = holds.place(s, dana, ada, "Litigation 2026-17")
+        holds.release(s, dana, hold.id, "Settled")
+        s.commit()
+        rows = s.exec(select(AuditEvent).where(AuditEvent.actor_id == dana).order_by(AuditEvent.id)).all()
+        assert [(r.kind, r.target) for r in rows if r.kind.startswith("legal_hold")] == [
+            ("legal_hold_set", f"user:{ada}"), ("legal_hold_released", f"user:{ada}")]
+        assert not [e for e in audit.recent_for_user(s, ada) if e.kind.startswith("legal_hold")]
