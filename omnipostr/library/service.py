@@ -80,8 +80,9 @@ class GenerationView:
     source_kind: str
     variants: list[VariantView]
     source_note: str = ""
-    """Why the original text is not here, when it is not: "The original was removed on …
-    (kept 90 days)." (retention) or "The original text was deleted on …"."""
+    """When the original text goes ("… kept until March 4, 2027 (90 days after it was added)"),
+    or why it is not here: "The original was removed on … (kept 90 days)." (retention) or "The
+    original text was deleted on …"."""
 
 
 def _view(v: Variant) -> VariantView:
@@ -110,7 +111,7 @@ def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationVi
         source_words=src.words if src else 0,
         source_kind=src.kind if src else "",
         variants=[_view(v) for v in rows],
-        source_note=retention.source_note(src) if src else "",
+        source_note=retention.source_note_for(s, src) if src else "",
     )
 
 

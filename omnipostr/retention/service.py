@@ -527,6 +527,21 @@ def _account_due(s: Session, user: User, held: bool) -> Due:
     )
 
 
+def source_note_for(s: Session, src: Source) -> str:
+    """What the library says of a source: when its text goes (and why), or that it went."""
+    gone = source_note(src)
+    if gone or src.text is None or src.created_at is None:
+        return gone
+    if (src.created_by is not None and holds.is_held(s, src.created_by)) or src.workspace_id in set(
+        s.exec(holds.held_workspaces()).all()
+    ):
+        return "The original text is kept for now: we must keep it for a legal reason."
+    days = get_settings().retention_source_days
+    when = src.created_at + _days(days)
+    return (f"The original text is kept until {when:%B} {when.day}, {when.year} ({days} days after it was added); "
+            "you can delete it sooner.")
+
+
 def source_note(src: Source) -> str:
     """What the library says of a source whose text is gone (empty while it is kept)."""
     if src.text is not None or src.text_deleted_at is None:

@@ -110,6 +110,7 @@ def test_pages_filters_and_deleting_text_then_the_generation(page: Page, smtp, l
     listed(page).first.click()
     page.wait_for_url(re.compile(r".*/library/\d+$"))
     gen_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_text(re.compile(r"^The original text is kept until \w+ \d{1,2}, \d{4} \(90 days"))).to_be_visible()
     page.get_by_role("button", name="Show text").click()
     expect(page.locator(".op-source-text")).to_contain_text("Our team shipped release 23 this week")
     page.get_by_role("button", name="Hide text").click()

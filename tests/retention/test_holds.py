@@ -169,3 +169,16 @@ def test_holds_are_in_the_audit_log_for_the_admin_not_in_the_held_persons_activi
         assert [(r.kind, r.target) for r in rows if r.kind.startswith("legal_hold")] == [
             ("legal_hold_set", f"user:{ada}"), ("legal_hold_released", f"user:{ada}")]
         assert not [e for e in audit.recent_for_user(s, ada) if e.kind.startswith("legal_hold")]
+
+
+async def test_the_library_says_a_held_original_is_kept_for_a_legal_reason():
+    from omnipostr.library import service as library
+
+    dana, ada = admin(), member()
+    gen = await generated(ada)
+    with db.session() as s:
+        holds.place(s, dana, ada.user_id, "Litigation 2026-17")
+        s.commit()
+    assert db.in_session(library.get_generation, ada, gen.id).source_note == (
+        "The original text is kept for now: we must keep it for a legal reason."
+    )

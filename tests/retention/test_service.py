@@ -56,6 +56,11 @@ async def test_the_original_text_goes_90_days_after_it_was_added_and_leaves_a_st
         due = {d.item_id: d for d in service.due_dates(s, ada.user_id) if d.what == "source_text"}
     assert due[gen.source_id].when == source_of(gen).created_at + service._days(90)
     assert due[gen.source_id].why == "Original text is kept 90 days after you add it."
+    when = due[gen.source_id].when
+    assert db.in_session(library.get_generation, ada, gen.id).source_note == (
+        f"The original text is kept until {when:%B} {when.day}, {when.year} (90 days after it was added); "
+        "you can delete it sooner."
+    )
 
     days(89)
     assert db.in_session(service.purge_source_text).count == 0
