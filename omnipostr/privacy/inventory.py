@@ -62,7 +62,8 @@ def retention(rule: str) -> str:
         "source_text": f"{c.retention_source_days} days after you added it, or until you delete it.",
         "history": f"{span(c.retention_history_days).capitalize()}.",
         "generated": "Until you delete it.",
-        "usage": f"{span(c.retention_usage_days).capitalize()}, or until you delete your account.",
+        "usage": f"{span(c.retention_usage_days).capitalize()}, or until you delete your account; the records of "
+                 "your privacy choices while your account is open.",
         "hold": "While the legal hold lasts. The record of it (when it was placed and released) is kept as evidence "
                 "of the legal matter; once your account is deleted it no longer points to you.",
         "mail": f"{c.outbox_keep_days} days after it was sent ({c.outbox_failed_keep_days} if it could not be delivered).",

@@ -422,10 +422,12 @@ def purge_login_failures(s: Session, *, dry_run: bool = False) -> Counts:
 
 
 def purge_usage_events(s: Session, *, dry_run: bool = False) -> Counts:
-    """Delete usage events older than ``retention_usage_days``."""
+    """Delete usage events older than ``retention_usage_days``. The records of a person's
+    privacy choices (``privacy.*``: consents, objections, marketing opt-ins and what was sent
+    under them) are not usage: they stay while the account does, as the proof of each choice."""
     cutoff = clock.now() - _days(get_settings().retention_usage_days)
     counts = Counts("usage_events", cutoff, dry_run)
-    due = [col(UsageEvent.created_at) < cutoff]
+    due = [col(UsageEvent.created_at) < cutoff, not_(col(UsageEvent.kind).startswith("privacy."))]
     held = holds.held_rows(user=UsageEvent.user_id, workspace=UsageEvent.workspace_id)
     return _done(_apply(s, counts, UsageEvent.id, due, held, _deleter(s, UsageEvent.id)))
 

@@ -220,6 +220,16 @@ async def test_sessions_links_failed_sign_ins_invitations_and_usage_go_after_the
     assert _leftovers()["usage_events"] == 0
 
 
+async def test_the_records_of_privacy_choices_stay_while_the_account_does():
+    ada = member(analytics=True)
+    db.in_session(privacy.set_marketing, ada.user_id, True)  # the opt-in, recorded with its time
+    with db.session() as s:
+        usage.record(s, "feature.copy", workspace_id=ada.workspace_id, user_id=ada.user_id)
+    days(400)
+    db.in_session(service.purge_usage_events)
+    assert raw(f"SELECT kind FROM usage_events WHERE user_id = {ada.user_id}") == [("privacy.marketing_on",)]
+
+
 async def test_a_rule_works_in_batches(monkeypatch):
     ada = member(analytics=True)
     with db.session() as s:
@@ -321,7 +331,7 @@ async def test_a_period_changed_in_the_settings_changes_the_words_and_the_jobs(m
         assert kept_for[next(w for w in kept_for if w.startswith("The articles"))] == \
             "30 days after you added it, or until you delete it."
         assert inventory.retention("history") == "24 months."
-        assert inventory.retention("usage") == "180 days, or until you delete your account."
+        assert inventory.retention("usage") == "180 days, or until you delete your account; the records of your privacy choices while your account is open."
         assert "60 days after your subscription ends" in inventory.retention("account")
 
         days(29)
