@@ -169,12 +169,17 @@ class SessionState(AppState):
     @public_event
     async def load_public(self):
         """on_load of public pages: know whether someone is signed in (for the header)."""
+        await self._know_who()
+
+    async def _know_who(self) -> service.Resolved | None:
+        """Who is signed in, if anyone: the display vars filled (or cleared) for a public page."""
         res = await self._resolve()
         if res is None:
             self._clear()
         else:
             await self._fill(res)
         self.session_checked = True
+        return res
 
     @public_event
     async def require_login(self):

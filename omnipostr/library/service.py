@@ -79,10 +79,6 @@ class GenerationView:
     source_words: int
     source_kind: str
     variants: list[VariantView]
-    source_note: str = ""
-    """When the original text goes ("… kept until March 4, 2027 (90 days after it was added)"),
-    or why it is not here: "The original was removed on … (kept 90 days)." (retention) or "The
-    original text was deleted on …"."""
 
 
 def _view(v: Variant) -> VariantView:
@@ -111,8 +107,17 @@ def get_generation(s: Session, actor: Actor, generation_id: int) -> GenerationVi
         source_words=src.words if src else 0,
         source_kind=src.kind if src else "",
         variants=[_view(v) for v in rows],
-        source_note=retention.source_note_for(s, src) if src else "",
     )
+
+
+def source_note(s: Session, actor: Actor, generation_id: int) -> str:
+    """What the generation's page says of its original: when the text goes ("… kept until
+    March 4, 2027 (90 days after it was added)") or that a legal hold keeps it, else when and
+    why it went. Asked by that page only: ``get_generation`` serves the composer and the
+    checks before a relaunch too, which need no retention lookups."""
+    gen = _generation(s, actor, generation_id)
+    src = s.get(Source, gen.source_id) if gen.source_id else None
+    return retention.source_note_for(s, src) if src else ""
 
 
 def variant_views(

@@ -198,7 +198,7 @@ class GenerationState(CardsState):
         self.source_title = view.source_title
         self.source_text = view.source_text or ""
         self.source_kept = view.source_text is not None
-        self.source_note = view.source_note
+        self.source_note = await db.run(library.source_note, actor, g.id)
         self._show_feature(g.may_feature_at)
         self.source_words = view.source_words
         self.created = _when(g.created_at)

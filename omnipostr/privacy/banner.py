@@ -58,6 +58,10 @@ class ConsentState(SessionState):
         res = await self._resolve()
         return res.user.id if res is not None else None
 
+    def _gpc_sent(self) -> bool:
+        """The event connection came with ``Sec-GPC: 1``."""
+        return self.router.headers.raw_headers.get(GPC_HEADER, "").strip() == "1"
+
     def _show(self, choice: consent.Choice | None) -> None:
         self.analytics = bool(choice and choice.analytics)
         self.preferences = bool(choice and choice.preferences)
@@ -66,7 +70,7 @@ class ConsentState(SessionState):
     async def check(self):
         """On every page: honour Global Privacy Control, ask for a choice when there is none
         (or it predates a material policy change), and show a policy update to acknowledge."""
-        gpc = self.router.headers.raw_headers.get(GPC_HEADER, "").strip() == "1"
+        gpc = self._gpc_sent()
         user_id = await self._user_id()
         pending = await self._settle(gpc, user_id)
         self.customizing = False
@@ -125,7 +129,7 @@ class ConsentState(SessionState):
 
     async def _choose(self, analytics: bool, preferences: bool):
         before = consent.parse(self.choice_cookie)
-        gpc = self.router.headers.raw_headers.get(GPC_HEADER, "").strip() == "1"
+        gpc = self._gpc_sent()
         user_id = await self._user_id()
         choice = await db.run(
             lambda s: consent.record(

@@ -294,12 +294,7 @@ class RequestState(SessionState):
     async def load(self):
         """on_load: who is signed in (their address fills the form), and the kind asked for
         by the link that led here (``?kind=deletion``)."""
-        res = await self._resolve()
-        if res is None:
-            self._clear()
-        else:
-            await self._fill(res)
-        self.session_checked = True
+        res = await self._know_who()
         self._start_over()
         self.email = res.user.email if res is not None else ""
         asked = self.router.url.query_parameters.get("kind", "")

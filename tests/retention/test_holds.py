@@ -179,6 +179,6 @@ async def test_the_library_says_a_held_original_is_kept_for_a_legal_reason():
     with db.session() as s:
         holds.place(s, dana, ada.user_id, "Litigation 2026-17")
         s.commit()
-    assert db.in_session(library.get_generation, ada, gen.id).source_note == (
+    assert db.in_session(library.source_note, ada, gen.id) == (
         "The original text is kept for now: we must keep it for a legal reason."
     )
