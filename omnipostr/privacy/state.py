@@ -293,12 +293,19 @@ class RequestState(SessionState):
     @public_event
     async def load(self):
         """on_load: who is signed in (their address fills the form), and the kind asked for
-        by the link that led here (``?kind=deletion``)."""
+        by the link that led here (``?kind=deletion``).
+
+        It runs again whenever the page's connection is re-established, so it keeps what the
+        person is doing: a form being filled in, its message, a code being waited for. Only a
+        finished request starts over."""
         res = await self._know_who()
-        self._start_over()
-        self.email = res.user.email if res is not None else ""
+        if self.step == "done":
+            self._start_over()
+        if res is not None and not self.email:
+            self.email = res.user.email
         asked = self.router.url.query_parameters.get("kind", "")
-        self.kind = asked if asked in requests.KINDS else "access"
+        if asked in requests.KINDS:
+            self.kind = asked
 
     @public_event
     async def file(self, form: dict):
