@@ -8,7 +8,7 @@ DEV_BACKEND_PORT ?= 8000
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run dev test test-unit test-browser chromium lint migrate bench clean
+.PHONY: run dev stripe-demo test test-unit test-browser chromium lint migrate bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ dev: migrate
 	OMNIPOSTR_BASE_URL=http://localhost:$(PORT) OMNIPOSTR_BACKEND_URL=http://localhost:$(DEV_BACKEND_PORT) \
 		$(VENV)/bin/reflex run --frontend-port $(PORT) --backend-port $(DEV_BACKEND_PORT)
 
+## stripe-demo: `make run` with billing on, against the loopback Stripe on :$(STRIPE_PORT): upgrade, pay,
+## open the portal, cancel, on one machine (the fake's pages take card 4242 4242 4242 4242; 4000 0000 0000 0002 is declined)
+STRIPE_PORT ?= 12111
+stripe-demo: migrate
+	@$(PY) -m fakes.stripe_server --port $(STRIPE_PORT) --webhook-url http://localhost:$(PORT)/billing/webhook \
+		--webhook-secret whsec_loopback_demo & trap "kill $$! 2>/dev/null" EXIT; \
+	OMNIPOSTR_BASE_URL=$${OMNIPOSTR_BASE_URL:-http://localhost:$(PORT)} \
+	OMNIPOSTR_STRIPE_SECRET_KEY=sk_test_omnipostr_loopback OMNIPOSTR_STRIPE_WEBHOOK_SECRET=whsec_loopback_demo \
+	OMNIPOSTR_STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) \
+		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
 ## chromium: Debian's Chromium for the browser tests (nothing is downloaded at test time)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
@@ -60,6 +71,7 @@ bench: $(VENV)/.dev-installed chromium
 	$(PY) bench/load.py
 	$(PY) bench/events.py
 	$(PY) bench/history.py
+	$(PY) bench/quota.py
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check omnipostr tests fakes bench

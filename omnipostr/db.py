@@ -81,3 +81,17 @@ async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def is_postgres() -> bool:
     return engine().dialect.name == "postgresql"
+
+
+def upsert(s, model):
+    """An INSERT for this database that takes ``.on_conflict_do_nothing(...)`` or
+    ``.on_conflict_do_update(...)``: how a row is created once when several requests race,
+    without a savepoint (SQLite's driver commits early on RELEASE when no DML came before)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"INSERT ... ON CONFLICT is not set up for {dialect}")

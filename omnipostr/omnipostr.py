@@ -9,6 +9,8 @@ from omnipostr import csp, observe
 from omnipostr.accounts import pages as account_pages
 from omnipostr.accounts import routes as account_routes
 from omnipostr.accounts import session_header, settings_pages
+from omnipostr.billing import page as billing_page
+from omnipostr.billing import routes as billing_routes
 from omnipostr.http_security import security_headers, upload_limit
 from omnipostr.jobs import registry as job_registry
 from omnipostr.jobs import runner as job_runner
@@ -32,7 +34,7 @@ job_registry.discover()
 register_nav(NavItem("Library", "/library", "library"), before="Settings")
 
 api = Starlette(routes=[
-    *account_routes.routes, *library_routes.routes, *privacy_routes.routes, *observe.routes, *devmail.routes, *csp.routes,
+    *account_routes.routes, *billing_routes.routes, *library_routes.routes, *privacy_routes.routes, *observe.routes, *devmail.routes, *csp.routes,
 ])
 
 app = rx.App(
@@ -56,4 +58,5 @@ account_pages.add_pages(app)
 settings_pages.add_pages(app)
 composer_page.add_pages(app)
 library_page.add_pages(app)
+billing_page.add_pages(app)
 voices.add_pages(app)

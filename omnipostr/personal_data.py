@@ -25,6 +25,7 @@ CATEGORIES = {
     "generated": "Generated posts",
     "history": "Generation history",
     "usage": "Usage",
+    "billing": "Billing",
     "device": "Sessions and devices",
     "communication": "Email we sent you",
     "consent": "Consents and choices",

@@ -107,6 +107,22 @@ class Settings(BaseSettings):
     retention_batch_size: int = 500
     """Rows a retention job changes per transaction, so a run never holds the database long."""
 
+    # --- billing (Stripe) -------------------------------------------------------------------
+    stripe_secret_key: SecretStr | None = None
+    """Stripe's secret API key. Empty: billing is off and every workspace is on Free with the
+    local limits of the plans file."""
+    stripe_webhook_secret: SecretStr | None = None
+    """The signing secret of the ``/billing/webhook`` endpoint (``whsec_...``)."""
+    stripe_api_base: str = "https://api.stripe.com"
+    """Where Stripe's API answers (the loopback Stripe of the demo and the tests sets it)."""
+    stripe_webhook_tolerance_seconds: int = 300
+    """A webhook signed longer ago than this is refused (a replay)."""
+    billing_plans_file: str = ""
+    """The plans file (see ``omnipostr/billing/plans.toml``). Empty: that file."""
+    billing_record_years: int = 7
+    """Invoices are kept this long after they were issued (the tax period), even after the
+    account is deleted; they hold no content."""
+
     # --- Claude ---------------------------------------------------------------------------
     anthropic_api_key: SecretStr | None = Field(
         default=None,

@@ -3,6 +3,7 @@
 
 from omnipostr.accounts import models as accounts_models  # noqa: F401
 from omnipostr.audit import models as audit_models  # noqa: F401
+from omnipostr.billing import models as billing_models  # noqa: F401
 from omnipostr.breach import models as breach_models  # noqa: F401
 from omnipostr.jobs import models as jobs_models  # noqa: F401
 from omnipostr.notify import models as notify_models  # noqa: F401

@@ -1,7 +1,7 @@
 """NOT-1: no code path sends content anywhere but the configured AI engine.
 
 Read the product's own source: the only modules that open network connections are the
-adapters for Anthropic (the AI engine), SMTP (email), the sign-in providers (Google, GitHub)
+adapters for Anthropic (the AI engine), SMTP (email), the sign-in providers (Google, GitHub), Stripe (payments)
 and URL import (which fetches the page a user asked for and sends nothing of theirs); the
 only hosts written in the code are those services' own."""
 
@@ -25,9 +25,11 @@ ALLOWED_ADAPTERS = {
     "notify/smtp.py": "the configured SMTP server",
     "accounts/oauth.py": "Google and GitHub sign-in",
     "sources/urlimport.py": "fetching the page a user asked to import (sends no content)",
+    "billing/stripe_gateway.py": "Stripe (payments: the payer's name and email address, never content)",
 }
 ALLOWED_HOSTS = {
     "api.anthropic.com",
+    "api.stripe.com",
     "accounts.google.com",
     "github.com",
     "api.github.com",

@@ -33,6 +33,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "privacy_request_code": ("code", "minutes", "kind_name", "reference"),
     "notice": ("subject", "paragraphs"),
     "marketing": ("subject", "paragraphs", "unsubscribe_link", "settings_link"),
+    "billing_receipt": ("name", "workspace", "invoice", "link"),
+    "billing_payment_problem": ("name", "workspace", "invoice", "action_required", "link"),
+    "billing_plan_changed": ("name", "workspace", "before", "after", "link"),
+    "billing_trial_ending": ("name", "workspace", "plan", "trial_end", "link"),
     "breach_notice": ("name", "what_happened", "data_affected", "consequences", "measures", "advice", "privacy_email"),
 }
 """Every message kind and the context it needs (more keys are allowed)."""

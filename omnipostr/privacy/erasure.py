@@ -89,6 +89,8 @@ STAYS = [
     "Posts and sources you wrote in someone else's workspace stay with that team, without your name.",
     "A workspace you hand over stays with the member you chose.",
     "The confirmation that your account was deleted, until it is sent (then 30 days in the mail log).",
+    "Invoices of your paid plans, kept for the tax period as the law asks, with no content; the Stripe customer "
+    "and its card are deleted.",
     "A record of the privacy requests you made and how we answered them, without your address or your words.",
 ]
 

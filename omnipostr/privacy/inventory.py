@@ -71,6 +71,9 @@ def retention(rule: str) -> str:
         "consent": "While your account is open; after that kept without your name, as the record of what was chosen.",
         "audit": f"{span(c.audit_keep_days).capitalize()}; if you delete your account, kept until then without your name "
                  "or IP address.",
+        "billing": f"Invoices: {c.billing_record_years} years after they were issued (the tax period), also after you "
+                   "delete your account, with no content. The payment details and billing address: while the "
+                   "workspace exists; the Stripe customer is deleted with it.",
         "incident": "Kept as the record of the breach the law asks for; without your name if you delete your account.",
     }[rule]
 
@@ -93,6 +96,9 @@ def processors() -> list[tuple[str, str]]:
     out = []
     if c.anthropic_api_key is not None:
         out.append(("Anthropic (Claude)", "Writes the posts from the content you submit; keeps nothing after the answer."))
+    if c.stripe_secret_key is not None:
+        out.append(("Stripe", "Takes payments for paid plans and keeps the card; we keep only its brand and last "
+                              "four digits, and the invoices."))
     if c.smtp_host:
         out.append((f"Mail provider ({c.smtp_host})", "Delivers the email we send you."))
     out.append(("Database and hosting provider", "Stores the data, encrypted at rest, and runs the app."))

@@ -1,7 +1,7 @@
 """The flows of a generation: start one, run parts of it again, follow it while it runs.
 
 Every rule of these flows lives here, not in the pages: which engine writes, whether the
-author restricted processing (AI-4), whether the month's quota allows it, whether the
+author restricted processing (AI-4), whether the billing period's quota allows it, whether the
 generation is the acting member's. Each function takes the acting member; ``follow`` also
 asks, before every update it hands out, whether that member may still see the generation,
 and ends at once when they may not (signed out, session revoked, removed from the
@@ -89,6 +89,9 @@ async def relaunch(
             queue.enqueue(s, generation_id, gen.workspace_id, kind=kind, variant_ids=variant_ids, feedback=feedback)
         except queue.AlreadyRunning as e:
             raise ComposeError(str(e), "running") from None
+        # a generation that failed as a whole gave its unit back: running it again takes one
+        # (or is refused at the limit, and nothing is queued)
+        service.take_quota_again(s, gen)
         views = library.variant_views(s, actor, generation_id)
         if variant_ids:
             return [v.platform for v in views.values() if v.id in variant_ids]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from omnipostr import clock
@@ -76,6 +76,15 @@ class Generation(SQLModel, table=True):
     may_feature_at: datetime | None = None
     """NOT-3: when the workspace allowed OmniPostr to show these posts as examples in its own
     marketing; None (the default): not allowed."""
+    quota_period_start: datetime | None = None
+    """The billing period whose unit of the plan's quota this generation took (the start of
+    its ``usage_periods`` row); None for generations counted before periods were kept."""
+    quota_taken_at: datetime | None = None
+    """When that unit was taken (its day on the usage chart): the start, or the retry that
+    took a unit again."""
+    quota_refunded: bool = False
+    """The unit was given back because the generation failed without writing a post; a retry
+    takes one again."""
 
 
 class Variant(SQLModel, table=True):
@@ -162,19 +171,6 @@ class SearchTerm(SQLModel, table=True):
     created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     """The generation's ``created_at`` in microseconds since 1970 (UTC): the library's order,
     in 8 bytes."""
-
-
-class MonthlyUsage(SQLModel, table=True):
-    """Generations per workspace per calendar month (UTC), for plan limits."""
-
-    __tablename__ = "monthly_usage"
-    __table_args__ = (UniqueConstraint("workspace_id", "period"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE", index=True)
-    period: str = Field(max_length=7)  # "2026-11"
-    generations: int = 0
-    variants: int = 0
 
 
 class GenerationTask(SQLModel, table=True):

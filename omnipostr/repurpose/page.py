@@ -282,7 +282,15 @@ def generate_bar() -> rx.Component:
         ),
         rx.cond(
             S.errors.get("quota", "") != "",
-            rx.callout(S.errors.get("quota", ""), icon="gauge", color_scheme="amber", role="alert", width="100%"),
+            rx.callout(
+                rx.vstack(
+                    rx.text(S.errors.get("quota", ""), size="2"),
+                    link_button("See plans and upgrade", href="/billing", size="1", variant="soft"),
+                    spacing="2",
+                    align="start",
+                ),
+                icon="gauge", color_scheme="amber", role="alert", width="100%",
+            ),
         ),
         rx.cond(S.errors.get("form", "") != "", rx.callout(S.errors.get("form", ""), icon="triangle-alert", color_scheme="red", role="alert", width="100%")),
         rx.hstack(
@@ -304,7 +312,7 @@ def generate_bar() -> rx.Component:
                     (P.selected.length() == 0) & ~S.running,
                     rx.text("Pick at least one platform to generate.", size="1", weight="medium", id="generate-why"),
                 ),
-                rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this month", size="1", color_scheme="gray"),
+                rx.text(S.used.to_string() + " of " + S.limit.to_string() + " generations used this period", size="1", color_scheme="gray"),
                 rx.text("Engine: ", S.engine_label, size="1", color_scheme="gray"),
                 rx.text("Shortcut: Ctrl+Enter or ⌘+Enter in the text", size="1", color_scheme="gray", class_name="op-wide-only"),
                 spacing="0",

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from sqlmodel import col, func, select
 
-from omnipostr.accounts.models import Workspace
 from omnipostr.personal_data import Holding, pick
 from omnipostr.repurpose.models import (
     BrandVoice,
     Generation,
     GenerationTask,
-    MonthlyUsage,
     SearchTerm,
     Source,
     Variant,
@@ -94,13 +92,6 @@ def _terms(s, user) -> list[dict]:
     return [{"generation_id": g, "entries": n} for g, n in rows]
 
 
-def _usage(s, user) -> list[dict]:
-    """Generations a month of the workspaces the user owns (a workspace's count, no content)."""
-    owned = select(Workspace.id).where(Workspace.owner_id == user.id)
-    rows = s.exec(select(MonthlyUsage).where(col(MonthlyUsage.workspace_id).in_(owned)).order_by(col(MonthlyUsage.id))).all()
-    return [pick(r, "workspace_id", "period", "generations", "variants") for r in rows]
-
-
 def _voices(s, user) -> list[dict]:
     rows = s.exec(select(BrandVoice).where(BrandVoice.created_by == user.id).order_by(col(BrandVoice.id))).all()
     return [pick(r, "id", "workspace_id", "name", "description", "samples", "created_at") for r in rows]
@@ -145,8 +136,6 @@ HOLDINGS = [
             "Write posts in your voice.", CONTRACT, "generated", _voices),
     Holding("search_terms", "content", "A search index of your library: keyed hashes of its words, never the words.",
             "Search your library without the text in the clear.", CONTRACT, "generated", _terms),
-    Holding("monthly_usage", "usage", "How many generations each workspace you own made each month (no content).",
-            "Plan limits.", CONTRACT, "account", _usage),
 ]
 
 NOT_PERSONAL: dict[str, str] = {}

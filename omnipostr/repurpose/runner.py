@@ -112,6 +112,7 @@ def _fail_task(s: Session, task: GenerationTask, gen: Generation | None, error: 
         gen.error = error
         gen.finished_at = task.finished_at
         s.add(gen)
+        service.refund_failed(s, gen)
 
 
 def _claim(s: Session, task_id: int, owner: str) -> Job | None:
@@ -188,6 +189,7 @@ def _give_up(s: Session, task: GenerationTask, gen: Generation, rows: list[Varia
     gen.finished_at = task.finished_at
     s.add(gen)
     s.flush()
+    service.refund_failed(s, gen)
     library.reindex(s, gen.id)
 
 
@@ -300,6 +302,7 @@ def _finish(s: Session, job: Job, crashed: str = "") -> str | None:
     gen.heartbeat_at = gen.finished_at
     s.add(gen)
     s.flush()
+    service.refund_failed(s, gen)  # nothing written: the plan's unit goes back
     library.reindex(s, gen.id)
     usage.record(
         s, "generation.finished", workspace_id=job.workspace_id, user_id=job.user_id, generation_id=gen.id,
@@ -524,7 +527,9 @@ async def run(
         gen = s.get(Generation, generation_id)
         if gen is None:
             raise service.NotFound("generation")
-        return queue.enqueue(s, gen.id, gen.workspace_id, kind=kind, variant_ids=variant_ids, feedback=feedback).id
+        task = queue.enqueue(s, gen.id, gen.workspace_id, kind=kind, variant_ids=variant_ids, feedback=feedback)
+        service.take_quota_again(s, gen)  # a retry of a generation that failed as a whole
+        return task.id
 
     task_id = await db.run(enqueue)
     owner = worker_id()

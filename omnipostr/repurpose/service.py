@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import regex
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
 from omnipostr import clock, sources
 from omnipostr.accounts.models import User, Workspace
 from omnipostr.accounts.service import Actor
+from omnipostr.billing import quota
 from omnipostr.billing.plans import plan_for
 from omnipostr.repurpose import faithfulness, platforms
 from omnipostr.repurpose.engines.base import BrandVoice as VoiceSpec
@@ -25,7 +28,6 @@ from omnipostr.repurpose.engines.base import Options
 from omnipostr.repurpose.models import (
     BrandVoice,
     Generation,
-    MonthlyUsage,
     Source,
     Variant,
 )
@@ -84,32 +86,6 @@ def default_title(text: str) -> str:
     """The source's own title (a heading, a ``Title:`` field, an HTML title), else its first
     sentence shortened at a word boundary."""
     return _clean_line(sources.parse(text).title, TITLE_MAX) or "Untitled"
-
-
-def period(now: datetime | None = None) -> str:
-    return (now or clock.now()).strftime("%Y-%m")
-
-
-def usage_this_month(s: Session, workspace_id: int) -> tuple[int, int]:
-    """(generations used this month, the plan's monthly limit)."""
-    ws = s.get(Workspace, workspace_id)
-    plan = plan_for(ws.plan if ws else None)
-    row = s.exec(
-        select(MonthlyUsage).where(MonthlyUsage.workspace_id == workspace_id, MonthlyUsage.period == period())
-    ).first()
-    return (row.generations if row else 0, plan.generations_per_month)
-
-
-def _count_usage(s: Session, workspace_id: int, variants: int) -> None:
-    p = period()
-    row = s.exec(
-        select(MonthlyUsage).where(MonthlyUsage.workspace_id == workspace_id, MonthlyUsage.period == p)
-    ).first()
-    if row is None:
-        row = MonthlyUsage(workspace_id=workspace_id, period=p)
-    row.generations += 1
-    row.variants += variants
-    s.add(row)
 
 
 def processing_restricted(s: Session, actor: Actor) -> bool:
@@ -200,8 +176,11 @@ def start_generation(
     s: Session, actor: Actor, req: ComposeRequest, *, engine: str, model: str,
     described: tuple[str, int] | None = None,
 ) -> Generation:
-    """Store the source and a queued generation with one queued variant per platform.
-    Refuses when processing is restricted or the month's limit is reached."""
+    """Store the source and a queued generation with one queued variant per platform, and
+    take one generation of the plan's quota for it. Refuses when processing is restricted or
+    the period's quota is used up. The unit is taken after every other check and before
+    anything is written: a request refused for any reason takes none, and one refused for the
+    quota has written nothing."""
     title, text, chosen = check_request(req, described)
     if processing_restricted(s, actor):
         raise ComposeError(
@@ -209,18 +188,13 @@ def start_generation(
             "generate from it. To lift the restriction, turn it off in Settings → Privacy.",
             "restricted",
         )
-    used, allowed = usage_this_month(s, actor.workspace_id)
-    if used >= allowed:
-        raise ComposeError(
-            f"This workspace has used all {allowed} generations of its plan this month. "
-            "The count starts again on the 1st.",
-            "quota",
-        )
     voice = None
     if req.brand_voice_id:
         voice = s.get(BrandVoice, req.brand_voice_id)
         if voice is None or voice.workspace_id != actor.workspace_id:
             raise ComposeError("That brand voice no longer exists.", "brand_voice")
+    taken_at = clock.now()
+    period_start = _take_quota(s, actor.workspace_id, len(chosen), taken_at)
     opts = options_from(req, voice)
     src = Source(
         workspace_id=actor.workspace_id,
@@ -245,18 +219,78 @@ def start_generation(
         engine=engine,
         model=model,
         status="queued",
+        quota_period_start=period_start,
+        quota_taken_at=taken_at,
     )
     s.add(gen)
     s.flush()
     for pid in chosen:
         s.add(Variant(workspace_id=actor.workspace_id, generation_id=gen.id, platform=pid, title=title, status="queued"))
-    _count_usage(s, actor.workspace_id, len(chosen))
     usage.record(
         s, "generation.created", workspace_id=actor.workspace_id, user_id=actor.user_id,
         generation_id=gen.id, platforms=chosen, engine=engine, words=src.words, source_kind=src.kind,
     )
     s.flush()
     return gen
+
+
+# --- the quota a generation takes ----------------------------------------------------------
+
+
+def _take_quota(s: Session, workspace_id: int, variants: int, now: datetime) -> datetime:
+    try:
+        return quota.consume(s, workspace_id, variants, now=now)
+    except quota.QuotaExceeded as e:
+        raise ComposeError(e.message, "quota") from e
+
+
+def take_quota_again(s: Session, gen: Generation) -> bool:
+    """A generation whose unit was given back (it failed without a post) takes one again when
+    it is run again, or is refused as a start would be at the limit (``ComposeError``, field
+    ``quota``; the caller's transaction is then rolled back, as ``db.session`` does). True when
+    a unit was taken. Two retries at once take one unit: the flag is turned back by one
+    conditional update, which only one of them wins."""
+    turned = s.connection().execute(
+        update(Generation)
+        .where(col(Generation.id) == gen.id, col(Generation.quota_refunded).is_(True))
+        .values(quota_refunded=False)
+    )
+    if turned.rowcount != 1:
+        return False
+    now = clock.now()
+    start = _take_quota(s, gen.workspace_id, len(gen.platforms), now)
+    s.connection().execute(
+        update(Generation).where(col(Generation.id) == gen.id).values(quota_period_start=start, quota_taken_at=now)
+    )
+    for name, value in (("quota_refunded", False), ("quota_period_start", start), ("quota_taken_at", now)):
+        set_committed_value(gen, name, value)
+    return True
+
+
+def refund_failed(s: Session, gen: Generation) -> bool:
+    """Give back the unit of a generation that failed as a whole (no post written), exactly
+    once: the generation is marked refunded by one conditional update, so of two workers that
+    both end it (one of them after losing its lease) only one gives the unit back. True when
+    this call gave it back."""
+    if gen.status != "failed" or gen.quota_period_start is None:
+        return False
+    wrote = s.exec(select(Variant.id).where(Variant.generation_id == gen.id, col(Variant.body).is_not(None))).first()
+    if wrote is not None:
+        return False
+    marked = s.connection().execute(
+        update(Generation)
+        .where(
+            col(Generation.id) == gen.id,
+            col(Generation.quota_refunded).is_(False),
+            col(Generation.quota_period_start) == gen.quota_period_start,
+        )
+        .values(quota_refunded=True)
+    )
+    if marked.rowcount != 1:
+        return False
+    quota.refund(s, gen.workspace_id, gen.quota_period_start, len(gen.platforms), taken_at=gen.quota_taken_at)
+    set_committed_value(gen, "quota_refunded", True)
+    return True
 
 
 # --- posts and their checks -----------------------------------------------------------

@@ -20,6 +20,7 @@ from omnipostr.accounts import service as accounts
 from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.service import Actor
 from omnipostr.accounts.state import SessionState
+from omnipostr.billing import quota
 from omnipostr.library import service as library
 from omnipostr.repurpose import cards, generations, platforms, progress, service
 from omnipostr.repurpose.cards import Card, Meter
@@ -505,8 +506,8 @@ class ComposerState(CardsState):
     async def _refresh_side(self, actor) -> None:
         def work(s):
             voices = service.list_voices(s, actor)
-            used, limit = service.usage_this_month(s, actor.workspace_id)
-            return voices, used, limit, service.processing_restricted(s, actor), not library.has_generations(s, actor)
+            used = quota.usage(s, actor.workspace_id)
+            return voices, used.used, used.limit, service.processing_restricted(s, actor), not library.has_generations(s, actor)
 
         voices, self.used, self.limit, self.restricted, self.first_run = await db.run(work)
         self.voices = [{"id": str(v.id), "name": v.name} for v in voices]

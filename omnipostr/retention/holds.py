@@ -21,8 +21,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from omnipostr import clock
-from omnipostr.audit import service as audit
 from omnipostr.accounts.models import Membership, User, Workspace
+from omnipostr.audit import service as audit
 from omnipostr.retention.models import LegalHold
 
 MAX_REASON = 2000

@@ -19,13 +19,13 @@ Rows of an account under a legal hold (``retention.holds``) are skipped and coun
   counts, cost, timings and worker, and the same per post) goes ``retention_history_days``
   after the generation; the generation stays as the posts' place in the library (title,
   platforms, date), and the posts stay as they are (RET-2).
-- RET-4 ``warn_inactive_accounts``: until billing exists every account is a free account, and a
-  free account's subscription ends when nobody has signed in to it or used it for
-  ``retention_inactive_days``; it is deleted ``retention_account_days`` after that end. Its
+- RET-4 ``warn_inactive_accounts``: a free account's subscription ends when nobody has signed
+  in to it or used it for ``retention_inactive_days``; it is deleted ``retention_account_days`` after that end. Its
   owner is emailed once, ``retention_warning_days`` before; a sign-in after the warning makes
   it active again. ``accounts_due_for_erasure`` lists the accounts whose day has come, for
-  privacy erasure to delete (``privacy.erasure.expire_inactive``). Billing will add "the
-  subscription ended" as a second end.
+  privacy erasure to delete (``privacy.erasure.expire_inactive``). An account that owns a
+  workspace on a paid plan is not in scope while it pays; when the paid subscription ends,
+  billing records the end as the owner's last use, so the account is a free account from then.
 - Leftovers: ended sessions and browsers no longer seen, used or expired one-time links and
   invitations, failed sign-ins, old usage events.
 """
@@ -48,7 +48,9 @@ from omnipostr.accounts.models import (
     KnownDevice,
     LoginFailure,
     User,
+    Workspace,
 )
+from omnipostr.billing.models import PAYING, BillingAccount
 from omnipostr.notify import service as mail
 from omnipostr.repurpose.models import Generation, GenerationTask, Source, Variant
 from omnipostr.retention import holds
@@ -261,8 +263,14 @@ def _quiet_since(line: datetime):
 
 
 def _in_scope():
-    """Accounts the inactivity rule applies to: not already being deleted, and not staff."""
-    return [col(User.deletion_requested_at).is_(None), col(User.is_admin).is_(False)]
+    """Accounts the inactivity rule applies to: not already being deleted, not staff, and not
+    paying: a paid subscription is the account's subscription until it ends (billing then
+    counts its end as the account's last use, and the free account's clock starts there)."""
+    paying = (
+        select(Workspace.id).join(BillingAccount, col(BillingAccount.workspace_id) == Workspace.id)
+        .where(Workspace.owner_id == User.id, col(BillingAccount.status).in_(PAYING))
+    )
+    return [col(User.deletion_requested_at).is_(None), col(User.is_admin).is_(False), not_(exists(paying))]
 
 
 def warning_for(s: Session, user: User) -> RetentionWarning | None:

@@ -19,8 +19,9 @@ import pytest
 
 from fakes.anthropic_server import FakeAnthropic
 from fakes.smtp_sink import SmtpSink
+from fakes.stripe_server import FakeStripe
 from omnipostr.privacy import consent, versions
-from tests.e2e.liveapp import LiveApp, start_app, stop_app
+from tests.e2e.liveapp import LiveApp, free_port, start_app, stop_app
 
 CHROMIUM = os.environ.get("OMNIPOSTR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -76,6 +77,31 @@ def claude_app(smtp, fake_claude, tmp_path_factory) -> Iterator[LiveApp]:
             "OMNIPOSTR_CLAUDE_MAX_RETRIES": "2",
         },
         tmp_path_factory.mktemp("claude-app"),
+    )
+    yield app
+    stop_app(app.proc)
+
+
+@pytest.fixture(scope="module")
+def fake_stripe() -> Iterator[FakeStripe]:
+    with FakeStripe(webhook_secret="whsec_browser_tests") as fake:  # noqa: S106 (a test credential)
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def stripe_app(smtp, fake_stripe, tmp_path_factory) -> Iterator[LiveApp]:
+    """The app with billing on, pointed at the loopback Stripe (whose webhooks reach it)."""
+    port = free_port()
+    fake_stripe.configure(webhook_url=f"http://localhost:{port}/billing/webhook")
+    app = start_app(
+        {
+            **_smtp_env(smtp),
+            "OMNIPOSTR_STRIPE_SECRET_KEY": fake_stripe.api_key,
+            "OMNIPOSTR_STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+            "OMNIPOSTR_STRIPE_API_BASE": fake_stripe.base_url,
+        },
+        tmp_path_factory.mktemp("stripe-app"),
+        port=port,
     )
     yield app
     stop_app(app.proc)

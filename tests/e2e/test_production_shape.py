@@ -153,7 +153,7 @@ def test_two_web_processes_and_workers_one_dies_nothing_is_lost_or_doubled(page:
                 "SELECT r.variant_id, count(*) FROM variant_revisions r JOIN variants v ON v.id = r.variant_id "
                 "WHERE v.generation_id = :g GROUP BY r.variant_id"), {"g": gid}).all()
             statuses = c.execute(text("SELECT status FROM variants WHERE generation_id = :g"), {"g": gid}).scalars().all()
-            counted = c.execute(text("SELECT generations FROM monthly_usage")).scalar_one()
+            counted = c.execute(text("SELECT generations FROM usage_periods")).scalar_one()
             status = c.execute(text("SELECT status FROM generations WHERE id = :g"), {"g": gid}).scalar_one()
         assert status == "done" and statuses == ["done"] * 10
         assert task.status == "done" and task.claims == 2

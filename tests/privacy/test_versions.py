@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from omnipostr import clock, db
+from omnipostr.accounts.models import PolicyAcceptance
 from omnipostr.notify.models import OutboxMessage
 from omnipostr.privacy import policy, versions
-from omnipostr.accounts.models import PolicyAcceptance
 from omnipostr.privacy.models import PolicyVersion
 from tests.repurpose.helpers import member
 

@@ -11,13 +11,13 @@ import pytest
 from sqlmodel import col, select
 
 from omnipostr import clock, db
+from omnipostr.billing.models import UsagePeriod
 from omnipostr.library import service as library
 from omnipostr.repurpose import cpu, platforms, progress, queue, runner, worker
 from omnipostr.repurpose.engines.offline import OfflineEngine
 from omnipostr.repurpose.models import (
     Generation,
     GenerationTask,
-    MonthlyUsage,
     Source,
     Variant,
     VariantRevision,
@@ -175,7 +175,7 @@ async def test_a_task_whose_worker_died_is_taken_over_and_every_platform_is_writ
     assert {v.status for v in variants(gen.id)} == {"done"}
     assert sorted(r.kind for r in revisions(gen.id)) == ["generated"] * 3  # no post written twice
     with db.session() as s:
-        assert s.exec(select(MonthlyUsage)).one().generations == 1  # counted once
+        assert s.exec(select(UsagePeriod)).one().generations == 1  # counted once
         kinds = [e.kind for e in s.exec(select(UsageEvent).where(UsageEvent.user_id == ada.user_id)).all()]
     assert kinds.count("generation.finished") == 1
     hits = db.in_session(library.list_generations, ada, query=variants(gen.id)[0].title.split()[0])

@@ -6,8 +6,10 @@ from sqlmodel import select
 
 from omnipostr import db
 from omnipostr.accounts.models import User
+from omnipostr.billing import quota
+from omnipostr.billing.models import UsagePeriod
 from omnipostr.repurpose import service
-from omnipostr.repurpose.models import Generation, MonthlyUsage, Source, Variant
+from omnipostr.repurpose.models import Generation, Source, Variant
 from omnipostr.usage.models import UsageEvent
 from tests.repurpose.helpers import member, request, start
 
@@ -98,17 +100,24 @@ def test_restricted_processing_refuses_to_start():
     assert rows(Generation) == []
 
 
-def test_the_monthly_limit_is_counted_and_enforced():
+def test_the_periods_limit_is_counted_and_enforced():
     ada = member()
-    used, limit = db.in_session(service.usage_this_month, ada.workspace_id)
-    assert (used, limit) == (0, 30)
+    used = db.in_session(quota.usage, ada.workspace_id)
+    assert (used.used, used.limit, used.plan) == (0, 30, "Free")
     with db.session() as s:
-        s.add(MonthlyUsage(workspace_id=ada.workspace_id, period=service.period(), generations=limit - 1))
-    start(ada)
+        start_, end = quota.current_period(s, ada.workspace_id)
+        s.add(UsagePeriod(workspace_id=ada.workspace_id, period_start=start_, period_end=end, generations=used.limit - 1))
+    gen = start(ada)
+    assert gen.quota_period_start == start_ and not gen.quota_refunded
     with pytest.raises(service.ComposeError) as e:
         start(ada)
-    assert e.value.field == "quota" and "30" in e.value.message
-    assert db.in_session(service.usage_this_month, ada.workspace_id)[0] == limit
+    assert e.value.field == "quota"
+    assert e.value.message == (
+        "This workspace has used all 30 generations of the Free plan for this period. "
+        f"The count starts again on {end.day} {end:%b %Y}."
+    )
+    assert db.in_session(quota.usage, ada.workspace_id).used == 30
+    assert len(rows(Generation)) == 1 and len(rows(Source)) == 1  # the refused one stored nothing
 
 
 @pytest.mark.promise("USE-1")
