@@ -113,7 +113,7 @@ def _status() -> rx.Component:
     return section(
         "Your plan",
         "What this workspace is on, and when it renews.",
-        rx.hstack(rx.heading(B.plan_name, size="6", as_="p"), rx.cond(B.status != "", rx.badge(B.status_name)),
+        rx.hstack(rx.text(B.plan_name, size="6", weight="bold"), rx.cond(B.status != "", rx.badge(B.status_name)),
                   align="center", spacing="3"),
         rx.cond(
             B.trial_ends_on != "",

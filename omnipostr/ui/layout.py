@@ -221,6 +221,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
             rx.spacer(),
             rx.hstack(
                 # on a phone the footer's link is enough: the header keeps to one line
+                rx.link("Pricing", href="/pricing", color_scheme="gray", size="2", class_name="op-wide-only"),
                 rx.link("Privacy", href="/privacy", color_scheme="gray", size="2", class_name="op-wide-only"),
                 rx.cond(
                     SessionState.signed_in,
@@ -247,6 +248,7 @@ def public_layout(*children: rx.Component, narrow: bool = False) -> rx.Component
         rx.el.footer(
             rx.hstack(
                 rx.text("© 2026 OmniPostr", size="1", color_scheme="gray"),
+                rx.link("Pricing", href="/pricing", size="1", color_scheme="gray"),
                 rx.link("Privacy policy", href="/privacy", size="1", color_scheme="gray"),
                 rx.link("Your privacy center", href="/settings/privacy", size="1", color_scheme="gray"),
                 rx.link("Service providers", href="/subprocessors", size="1", color_scheme="gray"),

@@ -309,3 +309,22 @@ def test_the_portal_opens_for_the_workspaces_own_customer(stripe):
     # the portal cancels at the period's end: the plan stays until then
     page = httpx.get(url)
     assert "Cancel" in page.text
+
+
+def test_a_replayed_webhook_does_not_reset_usage_and_the_quota_follows_the_plan(stripe):
+    from omnipostr.billing import quota
+
+    ada = owner()
+    with db.session() as s:
+        for _ in range(3):
+            quota.consume(s, ada.workspace_id)
+    upgrade(stripe, ada)
+    use = db.in_session(quota.usage, ada.workspace_id)
+    acct = billing(ada)
+    assert use.limit == 500 and use.period_start == acct.current_period_start  # the subscription's period now
+    with db.session() as s:
+        for _ in range(2):
+            quota.consume(s, ada.workspace_id)
+    stripe.deliver([e["id"] for e in stripe.events], order="shuffle", seed=7)  # every event again, in any order
+    assert db.in_session(quota.usage, ada.workspace_id).used == 2
+    assert plan_of(ada) == "pro"
