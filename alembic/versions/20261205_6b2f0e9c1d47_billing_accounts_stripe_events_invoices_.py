@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('current_period_end', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('cancel_at_period_end', sa.Boolean(), nullable=False),
     sa.Column('trial_end', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('had_trial', sa.Boolean(), nullable=False),
     sa.Column('attention', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('attention_url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('card_brand', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),

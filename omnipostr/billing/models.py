@@ -44,6 +44,8 @@ class BillingAccount(SQLModel, table=True):
     current_period_end: datetime | None = None
     cancel_at_period_end: bool = False
     trial_end: datetime | None = None
+    had_trial: bool = False
+    """A subscription of this workspace had a free trial: Checkout offers none again."""
     attention: str = Field(default="", max_length=32)
     """``payment_failed`` or ``action_required`` while the latest invoice waits for the customer;
     empty once an invoice is paid."""

@@ -32,6 +32,7 @@ def _price_line(p: dict) -> rx.Component:
     return rx.vstack(
         rx.text(rx.text(p["monthly"], size="6", weight="bold", as_="span"), " a month", size="2"),
         rx.text(f"or {p['yearly']} a year", size="1", color_scheme="gray") if p["has_yearly"] else rx.fragment(),
+        rx.text(p["trial"], size="1", weight="medium", color_scheme="green") if p["trial"] else rx.fragment(),
         spacing="0",
     )
 

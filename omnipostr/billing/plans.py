@@ -34,6 +34,7 @@ class Plan:
     api_access: bool = False
     api_requests_per_minute: int = 0
     scheduled_posts: int = 0
+    trial_days: int = 0
 
     @property
     def paid(self) -> bool:
@@ -44,7 +45,7 @@ class Plan:
 
 
 _INT_FIELDS = ("generations_per_month", "members", "brand_voices", "monthly_price", "yearly_price",
-               "api_requests_per_minute", "scheduled_posts")
+               "api_requests_per_minute", "scheduled_posts", "trial_days")
 _STR_FIELDS = ("name", "description", "stripe_price_monthly", "stripe_price_yearly")
 
 

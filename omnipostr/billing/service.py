@@ -80,7 +80,8 @@ def _ensure_account(s: Session, workspace_id: int) -> BillingAccount:
     acct = account(s, workspace_id)
     if acct is not None:
         return acct
-    s.execute(db.upsert(s, BillingAccount).values(workspace_id=workspace_id, billing_address="", created_at=clock.now())
+    s.execute(db.upsert(s, BillingAccount).values(workspace_id=workspace_id, billing_address="", created_at=clock.now(),
+                                                  had_trial=False)
               .on_conflict_do_nothing(index_elements=["workspace_id"]))
     acct = account(s, workspace_id)
     assert acct is not None
@@ -120,6 +121,7 @@ def start_checkout(s: Session, actor: Actor, plan_id: str, interval: str) -> str
             customer_id=acct.stripe_customer_id, price_id=price, workspace_id=actor.workspace_id,
             success_url=f"{base}/billing?checkout=done", cancel_url=f"{base}/billing?checkout=canceled",
             idempotency_key=f"omnipostr-checkout-{actor.workspace_id}-{secrets.token_hex(8)}",
+            trial_days=plan.trial_days if not acct.had_trial else 0,
         )
     except gateway.StripeUnavailable as e:
         raise BillingError(OUTAGE) from e
@@ -195,6 +197,7 @@ def sync(s: Session, acct: BillingAccount) -> tuple[str, str]:
         acct.current_period_start, acct.current_period_end = _period(sub)
         acct.cancel_at_period_end = bool(sub.get("cancel_at_period_end"))
         acct.trial_end = _ts(sub.get("trial_end"))
+        acct.had_trial = acct.had_trial or acct.trial_end is not None
         found = plans_mod.plan_for_price(acct.price_id)
         acct.interval = found[1] if found else ""
         acct.plan = found[0].id if found and acct.status in PAYING else "free"

@@ -44,6 +44,7 @@ def plan_cards() -> list[dict[str, str]]:
             "scheduled": f"{p.scheduled_posts:,} scheduled posts",
             "paid": "yes" if p.paid else "",
             "has_yearly": "yes" if p.stripe_price_yearly else "",
+            "trial": f"{p.trial_days} days free, then billed" if p.paid and p.trial_days else "",
         })
     return out
 

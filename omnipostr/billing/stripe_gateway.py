@@ -86,14 +86,17 @@ def delete_customer(customer_id: str) -> None:
 
 
 def create_checkout(*, customer_id: str, price_id: str, workspace_id: int, success_url: str, cancel_url: str,
-                    idempotency_key: str) -> dict:
+                    idempotency_key: str, trial_days: int = 0) -> dict:
+    subscription: dict[str, Any] = {"metadata": {"workspace_id": str(workspace_id)}}
+    if trial_days:
+        subscription["trial_period_days"] = trial_days
     return _call(client().v1.checkout.sessions.create, params={
         "mode": "subscription",
         "customer": customer_id,
         "line_items": [{"price": price_id, "quantity": 1}],
         "client_reference_id": str(workspace_id),
         "metadata": {"workspace_id": str(workspace_id)},
-        "subscription_data": {"metadata": {"workspace_id": str(workspace_id)}},
+        "subscription_data": subscription,
         "success_url": success_url,
         "cancel_url": cancel_url,
     }, options={"idempotency_key": idempotency_key})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import httpx
 import pytest
@@ -328,3 +329,55 @@ def test_a_replayed_webhook_does_not_reset_usage_and_the_quota_follows_the_plan(
     stripe.deliver([e["id"] for e in stripe.events], order="shuffle", seed=7)  # every event again, in any order
     assert db.in_session(quota.usage, ada.workspace_id).used == 2
     assert plan_of(ada) == "pro"
+
+
+def test_a_trial_is_offered_once_and_its_end_is_announced(stripe, tmp_path, monkeypatch):
+    from omnipostr.billing import plans
+
+    custom = tmp_path / "plans.toml"
+    custom.write_text(_with_trial(plans.DEFAULT_FILE.read_text()))
+    monkeypatch.setenv("OMNIPOSTR_BILLING_PLANS_FILE", str(custom))
+    from omnipostr.settings import reset_settings
+
+    reset_settings()
+    plans.reset()
+    ada = owner()
+    upgrade(stripe, ada)
+    acct = billing(ada)
+    assert acct.status == "trialing" and acct.trial_end is not None and acct.had_trial and plan_of(ada) == "pro"
+    stripe.trial_will_end(acct.subscription_id)
+    stripe.flush()
+    ending = mails("ada@example.com", "billing_trial_ending")
+    assert len(ending) == 1 and "trial ends on" in ending[0].subject
+    stripe.cancel_now(acct.subscription_id)
+    stripe.flush()
+    db.in_session(service.start_checkout, ada, "pro", "month")  # a second subscription: no second trial
+    sessions = [r for r in stripe.requests if r.path == "/v1/checkout/sessions"]
+    assert sessions[0].params["subscription_data"].get("trial_period_days") in (14, "14")
+    assert "trial_period_days" not in sessions[-1].params["subscription_data"]
+
+
+def _with_trial(text: str) -> str:
+    """The shipped plans with a 14-day trial on Pro."""
+    head, pro = text.split("[plans.pro]", 1)
+    pro, rest = pro.split("[plans.business]", 1)
+    return head + "[plans.pro]" + pro.replace("trial_days = 0", "trial_days = 14") + "[plans.business]" + rest
+
+
+def test_a_plan_change_in_the_portal_takes_effect_as_stripe_says(stripe):
+    from omnipostr.billing import quota
+
+    ada = owner()
+    upgrade(stripe, ada)
+    portal = db.in_session(service.open_portal, ada)
+    page = httpx.get(portal)
+    form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>((?:(?!</form>).)*Switch to Business monthly(?:(?!</form>).)*)</form>',
+                     page.text, re.S)
+    assert form, page.text
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
+    httpx.post(httpx.URL(portal).join(form.group(1)), data=fields)
+    stripe.flush()
+    assert plan_of(ada) == "business"
+    assert db.in_session(quota.usage, ada.workspace_id).limit == 5000
+    changed = [m.subject for m in mails("ada@example.com", "billing_plan_changed")]
+    assert changed[-1].endswith("Business plan")

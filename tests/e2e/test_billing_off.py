@@ -11,7 +11,7 @@ from tests.e2e.helpers import sign_up
 from tests.e2e.test_accessibility import serious
 
 
-def test_without_stripe_billing_is_off_and_the_limits_are_shown(page: Page, smtp):
+def test_without_stripe_billing_is_off_and_the_limits_are_shown(page: Page, smtp, shots):
     sign_up(page, smtp, email="free@example.com")
     page.goto("/billing")
     expect(page.get_by_text("Billing is not set up on this server")).to_be_visible()
@@ -20,4 +20,5 @@ def test_without_stripe_billing_is_off_and_the_limits_are_shown(page: Page, smtp
     page.goto("/pricing")
     expect(page.get_by_role("heading", name="Pricing", level=1)).to_be_visible()
     expect(page.get_by_text("$19", exact=True)).to_be_visible()
+    page.screenshot(path=str(shots / "pricing.png"), full_page=True)
     assert serious(page) == []
