@@ -212,11 +212,13 @@ class Bench:
 
         from omnipostr.repurpose.models import SQLModel
 
-        tables = {t: SQLModel.metadata.tables[t] for t in self.COPIED}
         if self.block is None:  # the rows of the generations written through the services
             with self.db.engine().connect() as c:
-                self.block = {t: tuple(c.execute(text(f"SELECT min(id), max(id) FROM {t}")).one())
-                              for t in self.COPIED if t != "search_terms"}
+                spans = {t: tuple(c.execute(text(f"SELECT min(id), max(id) FROM {t}")).one())
+                         for t in self.COPIED if t != "search_terms"}
+            # a table the services left empty (usage events, before anyone consents) has nothing to copy
+            self.block = {t: span for t, span in spans.items() if span[0] is not None}
+        tables = {t: SQLModel.metadata.tables[t] for t in self.COPIED if t in self.block or t == "search_terms"}
         while self.seeded < n:
             with self.db.engine().begin() as c:  # a transaction per copy (SQLite's log stays small)
                 count = min(self.distinct, n - self.seeded)

@@ -113,7 +113,8 @@ def start_checkout(s: Session, actor: Actor, plan_id: str, interval: str) -> str
         if not acct.stripe_customer_id:
             # the payer's name and address only: Stripe gets no content
             acct.stripe_customer_id = gateway.create_customer(
-                email=actor.email, name=actor.name, workspace_id=actor.workspace_id)
+                email=actor.email, name=actor.name, workspace_id=actor.workspace_id,
+                once=f"{acct.id}-{acct.created_at.timestamp():.6f}")
             s.add(acct)
             s.flush()
         base = get_settings().base_url.rstrip("/")

@@ -64,13 +64,14 @@ def _call(fn, *args, **kwargs) -> Any:
         raise StripeRefused(getattr(e, "user_message", None) or str(e)) from e
 
 
-def create_customer(*, email: str, name: str, workspace_id: int) -> str:
-    """A new Stripe customer for a workspace. The idempotency key makes two clicks (or two
-    processes) that race here get the same customer."""
+def create_customer(*, email: str, name: str, workspace_id: int, once: str) -> str:
+    """A new Stripe customer for a workspace. ``once`` (unique to the workspace's billing
+    account) is the idempotency key: two clicks or two processes that race here get the same
+    customer, and no other install or later workspace with the same id ever does."""
     c = client()
     cust = _call(c.v1.customers.create,
                  params={"email": email, "name": name, "metadata": {"workspace_id": str(workspace_id)}},
-                 options={"idempotency_key": f"omnipostr-customer-{workspace_id}"})
+                 options={"idempotency_key": f"omnipostr-customer-{once}"})
     return str(cust["id"])
 
 
