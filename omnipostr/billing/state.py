@@ -121,12 +121,15 @@ class BillingState(SessionState):
         outcome = self.router.url.query_parameters.get("checkout", "")
         if outcome == "canceled":
             self.notice = "Checkout was canceled: nothing was charged and your plan did not change."
-        elif outcome == "done" and self.plan_id == "free":
-            self.notice = "Thank you. Stripe is confirming your payment; your new plan shows here as soon as it does."
-            self.waiting = self._following = True
-            return BillingState.follow_payment
         elif outcome == "done":
-            self.notice = f"Thank you: the workspace is on the {self.plan_name} plan."
+            if self.plan_id == "free":
+                self.notice = "Thank you. Stripe is confirming your payment; your new plan shows here as soon as it does."
+                self.waiting = True
+            else:
+                self.notice = f"Thank you: the workspace is on the {self.plan_name} plan."
+            if self.waiting or not self.invoices:  # the plan, then the receipt, each in its own event
+                self._following = True
+                return BillingState.follow_payment
         return None
 
     @member_event(background=True)
