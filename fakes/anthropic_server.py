@@ -69,7 +69,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Drop, LoopbackServer, QuietDrops
 from omnipostr.repurpose.engines import prompting
 from omnipostr.repurpose.engines.offline import build_variant
 
@@ -187,21 +187,9 @@ class _Knobs:
     api_keys: list[str] | None = None
 
 
-class _Drop(Exception):
-    """Raised inside a streaming body to close the connection mid-answer."""
 
 
-class _QuietDrops(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while exc is not None:
-            if isinstance(exc, _Drop):
-                return False
-            exc = exc.__cause__ or exc.__context__
-        return True
-
-
-_quiet = _QuietDrops()
+_quiet = QuietDrops()
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -746,7 +734,7 @@ class FakeAnthropic(LoopbackServer):
     async def _stream_fault(fault: Fault, sse: Callable[[str, dict], str]) -> AsyncIterator[str]:
         if fault.kind == "drop":
             await asyncio.sleep(0.01)  # let what was sent reach the client first
-            raise _Drop("connection dropped on purpose")
+            raise Drop("connection dropped on purpose")
         if fault.kind == "malformed":
             yield 'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_de\n\n'
             return

@@ -12,6 +12,22 @@ from typing import Any
 import uvicorn
 
 
+class Drop(Exception):
+    """Raised by a fake inside an answer to cut the connection, as a network failure would."""
+
+
+class QuietDrops(logging.Filter):
+    """Keeps the server log free of the connections a fake cuts on purpose (:class:`Drop`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, Drop):
+                return False
+            exc = exc.__cause__ or exc.__context__
+        return True
+
+
 class LoopbackServer:
     """Base of the fakes: ``start()``/``stop()``, a context manager, ``base_url``. Subclasses
     set ``host``/``port`` and give their app in ``_asgi_app()``; ``_log_filter`` quiets the

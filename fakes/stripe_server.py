@@ -80,7 +80,6 @@ import hashlib
 import heapq
 import hmac
 import json
-import logging
 import math
 import operator
 import random
@@ -102,7 +101,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import Drop, LoopbackServer, QuietDrops
 
 __all__ = [
     "API_VERSION",
@@ -439,18 +438,6 @@ def _read_card(form: dict[str, str]) -> _Card:
     return _Card(number, month, year)
 
 
-class _Drop(Exception):
-    """Raised inside an answer to cut the connection, as a network failure would."""
-
-
-class _QuietDrops(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while exc is not None:
-            if isinstance(exc, _Drop):
-                return False
-            exc = exc.__cause__ or exc.__context__
-        return True
 
 
 class _Cut(Response):
@@ -467,7 +454,7 @@ class _Cut(Response):
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b'{\n  "id": "', "more_body": True})
         await asyncio.sleep(0.01)
-        raise _Drop("connection cut on purpose")
+        raise Drop("connection cut on purpose")
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -564,7 +551,7 @@ _CONTROLS = {
 
 class FakeStripe(LoopbackServer):
     thread_name = "fake-stripe"
-    _log_filter = _QuietDrops()
+    _log_filter = QuietDrops()
 
     def __init__(
         self,
