@@ -172,6 +172,16 @@ def sign_up(page, sink, email: str) -> None:
     page.wait_for_url(re.compile(r".*/app.*"))
 
 
+def worker_ready(app, timeout: float = 60.0) -> None:
+    """Wait until the app's generation worker takes work (it starts beside the pages, a moment
+    after them); the clicks are timed on an app that is up, not one still starting."""
+    deadline = time.monotonic() + timeout
+    while "takes work" not in app.log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise SystemExit("the app's generation worker did not start")
+        time.sleep(0.2)
+
+
 def browser(fake: FakeAnthropic, text: str, runs: int = 3) -> list[float]:
     """Click "Generate posts" in Chromium and time until the first streamed text shows."""
     from playwright.sync_api import expect, sync_playwright
@@ -182,18 +192,20 @@ def browser(fake: FakeAnthropic, text: str, runs: int = 3) -> list[float]:
 
     sink = SmtpSink().start()
     app = start_bench_app(sink, {"ANTHROPIC_API_KEY": "sk-ant-bench", "OMNIPOSTR_ANTHROPIC_BASE_URL": fake.base_url})
+    worker_ready(app)
     timings = []
     try:
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = b.new_page(base_url=app.url, viewport={"width": 1280, "height": 900})
             sign_up(page, sink, "browser@example.com")
-            for _ in range(runs):
+            for run in range(runs):
                 fake.clear_cache()
                 page.goto("/app")
                 page.get_by_role("button", name="None", exact=True).click()
                 page.get_by_role("group", name="Platforms").get_by_role("button", name="LinkedIn", exact=True).click()
-                page.get_by_label("Your article or script").fill(text)
+                # a text not seen before: nothing of it is parsed already
+                page.get_by_label("Your article or script").fill(f"{text}\n\nThis is run {run + 1} of {runs}.")
                 page.wait_for_timeout(400)
                 page.evaluate(
                     """() => {

@@ -29,7 +29,8 @@ and another take differs from the last. ``responder`` replaces it: a callable ta
 longer than the request's ``max_tokens`` is cut there with ``stop_reason: "max_tokens"``.
 
 Knobs (constructor, ``configure(...)`` at run time, or ``POST /_fake/config``):
-``ttft`` (seconds before the first event), ``tps`` (output tokens a second; 0 = no delay),
+``ttft`` (seconds to the first event and the first words of the answer), ``tps`` (output
+tokens a second after those; 0 = no delay),
 ``cache_ttl``, ``cache_min_tokens``, ``api_keys`` (accepted keys; ``None`` accepts any).
 Faults, for the next ``n`` requests or with a probability (seeded), optionally only for one
 platform: ``rate_limit`` (429 with ``retry-after``/``retry-after-ms``), ``overloaded`` (529),
@@ -699,7 +700,7 @@ class FakeAnthropic(LoopbackServer):
                 return
             chunk = text[start : start + step]
             tokens = count_tokens(chunk)
-            if knobs.tps:
+            if knobs.tps and start:  # the first words come at ``ttft``; the rest at ``tps``
                 await asyncio.sleep(tokens / knobs.tps)
             sent_tokens += tokens
             yield sse(

@@ -46,11 +46,16 @@ def configure(processes: int) -> None:
             return
         old, _pool, _pool_size = _pool, None, 0
         if processes > 0:
-            # spawned, not forked: this process runs threads and an event loop
-            _pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+            _pool = _new_pool(processes)
             _pool_size = processes
     if old is not None:
         old.shutdown(wait=False, cancel_futures=True)
+
+
+def _new_pool(processes: int) -> ProcessPoolExecutor:
+    # spawned, not forked: this process runs threads and an event loop; each new process
+    # primes itself before it takes work
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_primed)
 
 
 def shutdown() -> None:
@@ -62,13 +67,17 @@ def _restart(broken: ProcessPoolExecutor) -> None:
     global _pool
     with _lock:
         if _pool is broken:
-            _pool = ProcessPoolExecutor(_pool_size, mp_context=multiprocessing.get_context("spawn"))
+            _pool = _new_pool(_pool_size)
     broken.shutdown(wait=False, cancel_futures=True)
 
 
 async def warm() -> None:
-    """Start every pool process now, so the first generation does not wait for them."""
-    if _pool is not None:
+    """Start every pool process now (each primes itself as it starts), or prime this process
+    when the work runs in its threads, so the first generation after a start waits for
+    neither (about a second here: the parsers, the writer and the checks load on first use)."""
+    if _pool is None:
+        await asyncio.to_thread(_primed)
+    else:
         await asyncio.gather(*(run(os.getpid) for _ in range(_pool_size)))
 
 
@@ -116,6 +125,33 @@ def facts(text: str):
     from omnipostr.repurpose import faithfulness
 
     return faithfulness.analyze_source(text)
+
+
+PRIMER = """# Priming the work
+
+A short text with a heading, a [link](https://example.com), 42 numbers and a list:
+
+- one point, said plainly;
+- another point, said in 2026.
+"""
+
+
+def prime() -> None:
+    """Run each step once on a short text, so that what it needs is loaded before anyone
+    waits on it."""
+    from omnipostr.repurpose.engines.base import Options
+
+    describe_request(PRIMER, len(PRIMER))
+    finish_post("linkedin", offline_variant("Priming", PRIMER, "linkedin", Options()), {}, PRIMER, {})
+    for fn in (source, facts):  # the sample must not take the place of a real source
+        fn.cache_clear()
+
+
+def _primed() -> None:
+    try:
+        prime()
+    except Exception:  # a process that could not prime still works, only slower at first
+        log.exception("could not prime a CPU process")
 
 
 def describe_request(text: str, max_chars: int) -> tuple[str, int] | None:

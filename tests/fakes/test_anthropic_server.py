@@ -208,21 +208,26 @@ def test_short_prefixes_are_not_cached_and_the_total_is_kept(fake):
 
 
 def test_time_to_first_token_and_tokens_per_second(fake):
-    fake.configure(ttft=0.25, tps=2000)
+    fake.configure(ttft=0.25, tps=200)
     started = time.perf_counter()
     with httpx.stream(
         "POST", fake.base_url + "/v1/messages", json=body_for("x", stream=True), headers=HEADERS
     ) as r:
         lines = r.iter_lines()
         first = next(line for line in lines if line.startswith("data:"))
-        ttft = time.perf_counter() - started
+        first_event = time.perf_counter() - started
+        words = next(line for line in lines if line.startswith("data:") and '"text_delta"' in line)
+        first_words = time.perf_counter() - started
         for _ in lines:
             pass
     total = time.perf_counter() - started
     assert json.loads(first[5:])["type"] == "message_start"
-    assert 0.25 <= ttft < 1.0
+    assert 0.25 <= first_event < 0.4
+    # the first words come with the first event, not a token's time later
+    assert json.loads(words[5:])["delta"]["text"] and first_words - first_event < 0.05
     output = fake.requests[-1].usage["output_tokens"]
-    assert total >= 0.25 + output / 2000 * 0.9
+    assert output > 40  # so the pace below is long enough to see
+    assert total >= 0.25 + (output - 10) / 200 * 0.9
 
 
 @pytest.mark.parametrize(
