@@ -327,10 +327,23 @@ def reconcile(s: Session, *, days: int = 3) -> dict[str, int]:
     return counts
 
 
+def detach_workspace(s: Session, workspace_id: int) -> None:
+    """A workspace is being deleted: its billing row stays (its invoices are billing records
+    and its Stripe customer is yet to be deleted at Stripe, ``delete_customers``) but holds
+    nothing about the person from now on: no address, no card, no workspace."""
+    acct = s.exec(select(BillingAccount).where(BillingAccount.workspace_id == workspace_id)).first()
+    if acct is None:
+        return
+    acct.billing_address, acct.card_brand, acct.card_last4 = "", "", ""
+    acct.workspace_id = None
+    s.add(acct)
+    s.flush()
+
+
 def delete_customers(s: Session) -> dict[str, int]:
     """Stripe customers of deleted workspaces are deleted at Stripe (the invoices stay here
-    as billing records). The address and card are wiped here at once; the call to Stripe is
-    retried at each run until it succeeds."""
+    as billing records). The call to Stripe is retried at each run until it succeeds; the
+    address and card went when the workspace did (``detach_workspace``)."""
     rows = s.exec(select(BillingAccount).where(
         col(BillingAccount.workspace_id).is_(None), col(BillingAccount.customer_deleted_at).is_(None))).all()
     done = waiting = 0

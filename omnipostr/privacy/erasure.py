@@ -47,6 +47,7 @@ from omnipostr.accounts.models import (
 )
 from omnipostr.accounts.personal_data import invites_to, requests_for
 from omnipostr.audit import service as audit
+from omnipostr.billing import service as billing
 from omnipostr.crypto import email_index
 from omnipostr.notify import service as mail
 from omnipostr.notify.models import OutboxMessage
@@ -223,6 +224,7 @@ def _unlink(s: Session, t: Table, c, key: int) -> None:
 
 
 def _erase_workspace(s: Session, workspace_id: int) -> None:
+    billing.detach_workspace(s, workspace_id)  # the billing row stays for its invoices, stripped
     for t, c in _referring("workspaces"):
         _unlink(s, t, c, workspace_id)
     s.exec(delete(Workspace).where(col(Workspace.id) == workspace_id))  # type: ignore[call-overload]

@@ -34,7 +34,11 @@ def test_deleting_a_paying_account_deletes_the_stripe_customer_and_keeps_the_inv
     actor = actor_for(ada.id)
     upgrade(stripe, actor)
     cus = billing(actor).stripe_customer_id
+    assert billing(actor).billing_address and billing(actor).card_last4
     delete_account(ada.id)
+    with db.session() as s:  # at once, not when the customer job runs
+        acct = s.exec(select(BillingAccount)).one()
+        assert (acct.workspace_id, acct.billing_address, acct.card_brand, acct.card_last4) == (None, "", "", "")
 
     stripe.down(True)
     try:

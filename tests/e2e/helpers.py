@@ -47,3 +47,41 @@ def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").first.click()
     page.wait_for_url(re.compile(r".*/login.*"))
     expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def delete_account(page: Page, *, email: str, password: str = PASSWORD, timeout: float = 30.0) -> int:
+    """Delete the signed-in account from the privacy center, as its owner does, and wait
+    until the erasure job has removed the person; their former user id."""
+    import time
+
+    from sqlmodel import select
+
+    from omnipostr import db
+    from omnipostr.accounts.models import User
+    from omnipostr.crypto import email_index
+
+    with db.session() as s:
+        uid = s.exec(select(User.id).where(User.email_index == email_index(email))).one()
+    page.goto("/settings/privacy")
+    form = page.get_by_role("form", name="Delete your account")
+    form.get_by_label("Your password").fill(password)
+    form.get_by_label("I understand that this cannot be undone.").click()
+    form.get_by_role("button", name="Delete my account").click()
+    page.wait_for_url(re.compile(r".*/login\?signed_out=deleted"))
+    expect(page.get_by_text("Your account is being deleted.")).to_be_visible()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.session() as s:
+            if s.get(User, uid) is None:
+                return uid
+        time.sleep(0.5)
+    raise AssertionError(f"user {uid} was not erased within {timeout} s")
+
+
+def sign_in_fails(page: Page, *, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect.")
+    assert "/login" in page.url

@@ -9,8 +9,20 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import delete_account, sign_in_fails, sign_up
 from tests.e2e.test_accessibility import serious
+
+
+def pay_for_pro(page: Page, fake_stripe) -> None:
+    """From the billing page: upgrade to Pro through Checkout, pay with the test card, and
+    wait until the webhook has granted the plan."""
+    page.get_by_role("button", name="Upgrade to Pro monthly").click()
+    page.wait_for_url(re.compile(re.escape(fake_stripe.base_url) + r"/c/pay/"))
+    expect(page.get_by_label("Card number")).to_have_value(re.compile(r"4242"))
+    page.get_by_role("button", name=re.compile(r"^Pay")).click()
+    page.wait_for_url(re.compile(r"/billing/?\?checkout=done"))
+    # granted by the webhook, not by the return
+    expect(page.get_by_role("region", name="Your plan")).to_contain_text("Pro", timeout=20_000)
 
 
 @pytest.mark.promise("BIL-1")
@@ -22,13 +34,7 @@ def test_a_free_workspace_upgrades_cancels_and_sees_a_failed_payment(page: Page,
     expect(plan).to_contain_text("Free")
     expect(page.get_by_role("region", name="Usage this period")).to_contain_text("0 of 30 generations")
 
-    page.get_by_role("button", name="Upgrade to Pro monthly").click()
-    page.wait_for_url(re.compile(re.escape(fake_stripe.base_url) + r"/c/pay/"))
-    expect(page.get_by_label("Card number")).to_have_value(re.compile(r"4242"))
-    page.get_by_role("button", name=re.compile(r"^Pay")).click()
-
-    page.wait_for_url(re.compile(r"/billing/?\?checkout=done"))
-    expect(plan).to_contain_text("Pro", timeout=20_000)  # granted by the webhook, not by the return
+    pay_for_pro(page, fake_stripe)
     expect(page.get_by_role("status").filter(has_text="the workspace is on the Pro plan")).to_be_visible()
     expect(plan).to_contain_text(re.compile(r"Renews on \d{1,2} \w{3} \d{4}"))
     expect(page.get_by_role("region", name="Payment method")).to_contain_text("Visa ending in 4242")
@@ -61,3 +67,36 @@ def test_a_free_workspace_upgrades_cancels_and_sees_a_failed_payment(page: Page,
     expect(banner.get_by_role("link", name="Pay the invoice")).to_be_visible()
     expect(plan).to_contain_text("Payment past due")
     page.screenshot(path=str(shots / "billing-past-due.png"), full_page=True)
+
+
+@pytest.mark.promise("RET-5", "RGT-3")
+def test_a_paying_owner_deletes_the_account_and_only_the_stripped_invoice_stays(page: Page, smtp, stripe_app, fake_stripe):
+    from sqlmodel import select
+
+    from omnipostr import db
+    from omnipostr.billing.models import BillingAccount, Invoice
+
+    sign_up(page, smtp, email="leaving-payer@example.com", name="Lou Leaving", team="Leaving Press")
+    page.goto("/billing")
+    pay_for_pro(page, fake_stripe)
+    expect(page.get_by_role("region", name="Invoices").get_by_role("link", name="View invoice")).to_have_count(1, timeout=20_000)
+    with db.session() as s:
+        invoice = s.exec(select(Invoice).order_by(Invoice.id.desc())).first()
+        account = s.get(BillingAccount, invoice.billing_account_id)
+        workspace_id, customer = invoice.workspace_id, account.stripe_customer_id
+    assert workspace_id is not None and customer
+
+    page.goto("/settings/privacy")
+    expect(page.get_by_role("region", name="Delete your account")).to_contain_text(
+        "Invoices of your paid plans, kept for the tax period")
+    delete_account(page, email="leaving-payer@example.com")
+    sign_in_fails(page, email="leaving-payer@example.com")
+    with db.session() as s:
+        kept = s.get(Invoice, invoice.id)
+        assert kept is not None  # the billing record stays for the tax period ...
+        assert kept.workspace_id is None  # ... linked to no workspace and no person
+        assert (kept.number, kept.amount_paid) == (invoice.number, invoice.amount_paid)
+        stripped = s.get(BillingAccount, invoice.billing_account_id)
+        assert stripped.workspace_id is None
+        assert stripped.stripe_customer_id == customer  # until Stripe confirms the customer is deleted
+        assert (stripped.billing_address, stripped.card_brand, stripped.card_last4) == ("", "", "")
