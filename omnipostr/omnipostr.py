@@ -9,6 +9,8 @@ from omnipostr import csp, observe
 from omnipostr.accounts import pages as account_pages
 from omnipostr.accounts import routes as account_routes
 from omnipostr.accounts import session_header, settings_pages
+from omnipostr.api import page as api_page
+from omnipostr.api import routes as api_routes
 from omnipostr.billing import page as billing_page
 from omnipostr.billing import routes as billing_routes
 from omnipostr.http_security import security_headers, upload_limit
@@ -34,7 +36,7 @@ job_registry.discover()
 register_nav(NavItem("Library", "/library", "library"), before="Settings")
 
 api = Starlette(routes=[
-    *account_routes.routes, *billing_routes.routes, *library_routes.routes, *privacy_routes.routes, *observe.routes, *devmail.routes, *csp.routes,
+    *account_routes.routes, *api_routes.routes, *billing_routes.routes, *library_routes.routes, *privacy_routes.routes, *observe.routes, *devmail.routes, *csp.routes,
 ])
 
 app = rx.App(
@@ -59,4 +61,5 @@ settings_pages.add_pages(app)
 composer_page.add_pages(app)
 library_page.add_pages(app)
 billing_page.add_pages(app)
+api_page.add_pages(app)
 voices.add_pages(app)

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     billing_plans_file: str = ""
     """The plans file (see ``omnipostr/billing/plans.toml``). Empty: that file."""
     billing_record_years: int = 7
+    api_ip_requests_per_minute: int = 600
+    """REST API requests one address may make a minute, whatever keys it uses (each key's own
+    limit is its workspace plan's ``api_requests_per_minute``)."""
     """Invoices are kept this long after they were issued (the tax period), even after the
     account is deleted; they hold no content."""
 

@@ -2,6 +2,7 @@
 (used by migrations and by the test set-up)."""
 
 from omnipostr.accounts import models as accounts_models  # noqa: F401
+from omnipostr.api import models as api_models  # noqa: F401
 from omnipostr.audit import models as audit_models  # noqa: F401
 from omnipostr.billing import models as billing_models  # noqa: F401
 from omnipostr.breach import models as breach_models  # noqa: F401

@@ -44,6 +44,8 @@ KINDS: dict[str, str] = {
     "incident_accounts_selected": "Accounts affected by a data breach chosen",
     "authority_notified": "Supervisory authority told of a data breach",
     "breach_notice_sent": "Data breach notice sent",
+    "api_key_created": "API key made",
+    "api_key_revoked": "API key revoked",
 }
 """Every kind of event, with the words a person reads for it."""
 

@@ -57,6 +57,7 @@ def retention(rule: str) -> str:
         "session": f"Until you sign out or it ends (after {c.session_days} days at most), then "
                    f"{span(c.retention_session_days)}.",
         "token": f"Until it is used or expires, then {span(c.retention_token_days)}.",
+        "api_key": f"Until it is revoked (or you delete your account), then {span(c.retention_token_days)}.",
         "transient": "Seconds: until the mail is sent.",
         "failure": f"{span(c.retention_login_failure_days).capitalize()}.",
         "source_text": f"{c.retention_source_days} days after you added it, or until you delete it.",

@@ -50,6 +50,7 @@ from omnipostr.accounts.models import (
     User,
     Workspace,
 )
+from omnipostr.api.models import ApiKey
 from omnipostr.billing.models import PAYING, BillingAccount
 from omnipostr.notify import service as mail
 from omnipostr.repurpose.models import Generation, GenerationTask, Source, Variant
@@ -399,13 +400,18 @@ def purge_sessions(s: Session, *, dry_run: bool = False) -> Counts:
 
 
 def purge_tokens(s: Session, *, dry_run: bool = False) -> Counts:
-    """Delete one-time links (confirmation, reset, sign-in tickets...) used or expired more
-    than ``retention_token_days`` ago."""
+    """Delete one-time links (confirmation, reset, sign-in tickets...) used or expired, and API
+    keys revoked, more than ``retention_token_days`` ago."""
     cutoff = clock.now() - _days(get_settings().retention_token_days)
     counts = Counts("tokens", cutoff, dry_run)
     due = [or_(col(AuthToken.expires_at) < cutoff, col(AuthToken.used_at) < cutoff)]
-    return _done(_apply(s, counts, AuthToken.id, due, holds.held_rows(user=AuthToken.user_id),
-                        _deleter(s, AuthToken.id)))
+    counts.add(_apply(s, Counts("tokens", cutoff, dry_run), AuthToken.id, due, holds.held_rows(user=AuthToken.user_id),
+                      _deleter(s, AuthToken.id)), "auth_tokens")
+    revoked = [col(ApiKey.revoked_at) < cutoff]
+    counts.add(_apply(s, Counts("tokens", cutoff, dry_run), ApiKey.id, revoked,
+                      holds.held_rows(user=ApiKey.created_by, workspace=ApiKey.workspace_id),
+                      _deleter(s, ApiKey.id)), "api_keys")
+    return _done(counts)
 
 
 def purge_invites(s: Session, *, dry_run: bool = False) -> Counts:

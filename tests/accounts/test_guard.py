@@ -26,6 +26,7 @@ from sqlmodel import SQLModel
 from omnipostr import db
 from omnipostr.accounts import service as accounts
 from omnipostr.accounts.guard import MEMBER, PUBLIC, TAB, kind_of
+from omnipostr.api import keys as api_keys
 from omnipostr.library import service as library
 from omnipostr.repurpose import progress, queue, runner, service
 from omnipostr.repurpose.engines.offline import OfflineEngine
@@ -45,6 +46,7 @@ class World:
     variant_ids: list[int]
     voice_id: int
     invite_id: int
+    key_id: int
     attackers: dict[str, str | None]  # name -> session reference (None: signed out)
     member_ids: list[int]
 
@@ -67,6 +69,10 @@ async def _world() -> World:
     v = sign_up(email="vera@example.com", name=f"Vera {MARK}", team=f"Team {MARK}")
     victim = _actor(v.id)
     voice = db.in_session(service.save_voice, victim, name=f"Voice {MARK}", description=f"Sounds like {MARK}.", samples=[f"{MARK} sample"])
+    with db.session() as s:  # a plan with the API, and a key of the victim's
+        s.get(accounts.Workspace, victim.workspace_id).plan = "pro"
+        s.commit()
+    key, _ = db.in_session(api_keys.create_key, victim, f"Key {MARK}", ["generations:read"])
     text_ = f"{MARK} is the name of our new product.\n\n" + ARTICLE
     gen = start(victim, request(text=text_, title=f"Title {MARK}", audience=f"{MARK} fans", call_to_action=f"Try {MARK}"))
     await runner.run(gen.id, engine=OfflineEngine())
@@ -103,7 +109,7 @@ async def _world() -> World:
     await progress.bus().publish(prog)
     return World(
         victim=victim, workspace_id=victim.workspace_id, generation_id=gen.id, variant_ids=variant_ids,
-        voice_id=voice.id, invite_id=inv.id, member_ids=[v.id, m.id, r.id],
+        voice_id=voice.id, invite_id=inv.id, key_id=key.id, member_ids=[v.id, m.id, r.id],
         attackers={
             "signed out": None,
             "revoked session": accounts.session_ref(rae_token),
@@ -129,6 +135,7 @@ def _form(w: World) -> dict:
         "invite_role": "admin", "voice_name": "Hacked", "voice_description": "Hacked", "voice_samples": "Hacked",
         "new_email": "evil@example.com", "current_password": PASSWORD, "new_password": "another long password 9",
         "new_password2": "another long password 9", "post-0": "Hacked", "field-title": "Hacked",
+        "key_name": "Hacked", "scope_generations_read": "on", "scope_generations_write": "on",
     }
 
 
@@ -141,6 +148,8 @@ def _arg(w: World, name: str, hint) -> object:
         return str(w.workspace_id)
     if name in ("invite_id",):
         return str(w.invite_id)
+    if name == "key_id":
+        return str(w.key_id)
     if name in ("user_id",):
         return str(w.member_ids[0])
     if name == "session_id":
@@ -240,7 +249,7 @@ def test_every_handler_of_every_state_declares_its_kind():
 
 PAGES = {
     "GenerationState": "/library/{g}", "LibraryState": "/library", "ComposerState": "/app",
-    "InviteState": "/invite", "VoicesState": "/settings/voices",
+    "InviteState": "/invite", "VoicesState": "/settings/voices", "ApiKeysState": "/settings/api",
 }
 
 
