@@ -14,9 +14,9 @@ from omnipostr.ui.layout import NavItem, app_layout, public_layout, register_nav
 register_nav(NavItem("Billing", "/billing", "credit-card"), before="Settings")
 
 
-SHOWN_LIMITS = ("generations", "members", "voices")
+SHOWN_LIMITS = ("generations", "members", "voices", "api")
 """The limits a plan card lists: only those of what the app does today (the plans file also
-holds the API's and scheduling's, for when they ship)."""
+holds scheduling's, for when it ships)."""
 
 
 def _limits(p: dict) -> rx.Component:

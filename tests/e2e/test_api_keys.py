@@ -36,9 +36,12 @@ def test_an_owner_makes_a_key_uses_it_and_revokes_it(page: Page, smtp, live_app,
     expect(page.get_by_role("heading", name="The REST API", level=2)).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="The API is not part of the Free plan")).to_be_visible()
     expect(page.get_by_role("button", name="Create key")).to_have_count(0)
+    page.get_by_role("link", name="See the plans").click()
+    expect(page.get_by_text("REST API, 60 requests a minute")).to_be_visible()  # Pro's card
+    expect(page.get_by_text("No API access")).to_be_visible()  # Free's
 
     set_plan("dev@example.com", "pro")
-    page.reload()
+    page.goto("/settings/api")
     expect(page.get_by_text("On the Pro plan, each key may make 60 requests a minute.")).to_be_visible()
     form = page.get_by_role("form", name="New API key")
     form.get_by_role("button", name="Create key").click()
