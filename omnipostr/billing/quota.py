@@ -144,7 +144,8 @@ def consume(s: Session, workspace_id: int, variants: int = 0, *, now: datetime |
             UsagePeriod.period_start == start,
             UsagePeriod.generations < plan.generations_per_month,
         )
-        .values(generations=UsagePeriod.generations + 1, variants=UsagePeriod.variants + variants)
+        # the end as Stripe says it now (a period can be stretched without a new start)
+        .values(generations=UsagePeriod.generations + 1, variants=UsagePeriod.variants + variants, period_end=end)
     )
     if taken.rowcount != 1:
         raise QuotaExceeded(plan.generations_per_month, plan.name, end)

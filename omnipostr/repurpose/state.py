@@ -167,6 +167,8 @@ class CardsState(SessionState):
                         self._forget()
                         return
                     if isinstance(update, generations.Final):
+                        if update.status == "failed":  # a generation that failed as a whole gave its unit back
+                            await self._refresh_quota(actor)
                         self.gen_status = update.status
                         self.gen_error = update.error
                         self.run_note = ""
@@ -344,6 +346,13 @@ class CardsState(SessionState):
         )
         return [said, rx.call_script(focus_after_edit(str(view.id)))]
 
+    async def _refresh_quota(self, actor) -> None:
+        """The composer's "N of M generations used" after a unit was taken again or given back
+        (the handlers of the cards run in this state, whichever page shows them)."""
+        used = await db.run(lambda s: quota.usage(s, actor.workspace_id))
+        composer = await self.get_state(ComposerState)
+        composer.used, composer.limit = used.used, used.limit
+
     async def _relaunch(self, actor, variant_ids: list[int] | None, kind: str):
         if not self.generation_id:
             return None
@@ -355,6 +364,8 @@ class CardsState(SessionState):
             self._undoable = [*self._undoable, *variant_ids]
         self.gen_status = "running"
         self.gen_error = ""
+        if variant_ids is None:  # a retry of a generation that failed as a whole takes a unit again
+            await self._refresh_quota(actor)
         for c in self.cards:
             if variant_ids is None and c.status == "failed" or (variant_ids and c.variant_id in variant_ids):
                 self._replace(cards.streaming(c.platform, "", status="queued", variant_id=c.variant_id))

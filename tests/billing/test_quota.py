@@ -174,6 +174,25 @@ def test_a_paid_subscription_counts_over_its_own_period():
     assert usage(ada).period_start == quota.calendar_month(end + timedelta(hours=1))[0]
 
 
+def test_a_period_that_stripe_stretches_keeps_its_count_and_records_its_new_end():
+    ada = member()
+    now = clock.now().replace(microsecond=0)
+    begin, end = now - timedelta(days=3), now + timedelta(days=20)
+    subscribe(ada, "pro", begin, end)
+    start(ada)
+    later = end + timedelta(days=5)  # e.g. a trial extended: same start, a later end
+    with db.session() as s:
+        acct = s.exec(select(BillingAccount)).one()
+        acct.current_period_end = later
+        s.add(acct)
+        s.commit()
+    start(ada)
+    with db.session() as s:
+        row = s.exec(select(UsagePeriod)).one()
+    assert row.generations == 2 and row.period_end.replace(tzinfo=UTC) == later
+    assert usage(ada).period_end == later
+
+
 @pytest.mark.parametrize("status", ["canceled", "unpaid", "incomplete"])
 def test_a_subscription_that_does_not_pay_counts_by_calendar_month(status):
     ada = member()

@@ -63,6 +63,38 @@ def test_an_outage_fails_one_platform_honestly_and_retry_finishes(page: Page, sm
     expect(page.locator("[data-status=done]")).to_have_count(5)
 
 
+@pytest.mark.promise("BIL-1")
+def test_a_generation_that_fails_whole_gives_its_unit_back_and_its_retry_takes_one(page: Page, smtp, claude_app, fake_claude):
+    fake_claude.reset()
+    fake_claude.configure(ttft=0.05, tps=0)
+    fake_claude.fail_next("overloaded", 200)  # every platform, every attempt
+    sign_up(page, smtp, email="whole@example.com", name="Wanda Whole", team="Whole Co")
+    generate(page)
+    used = page.get_by_text(re.compile(r"\d+ of 30 generations used this period"))
+    expect(page.locator("[data-status=failed]")).to_have_count(5, timeout=60_000)
+    expect(used).to_have_text("0 of 30 generations used this period")  # given back: nothing was written
+    fake_claude.clear_faults()
+    page.get_by_role("button", name="Retry failed").click()
+    expect(used).to_have_text("1 of 30 generations used this period")
+    expect(page.locator("[data-status=done]")).to_have_count(5, timeout=60_000)
+
+
+@pytest.mark.promise("AI-4", "GDPR-2")
+def test_restricted_processing_sends_nothing_to_claude_and_the_composer_says_why(page: Page, smtp, claude_app, fake_claude):
+    fake_claude.reset()
+    sign_up(page, smtp, email="quiet@example.com", name="Quinn Quiet", team="Quiet Co")
+    page.goto("/settings/privacy")
+    page.get_by_label("Restrict processing").click()
+    expect(page.get_by_text("Processing restricted: your content stays")).to_be_visible()
+    fake_claude.clear_requests()
+    generate(page)  # the composer says why before and after the click
+    expect(page.get_by_text(re.compile(r"^You restricted processing of your content")).first).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="turn it off in Settings → Privacy")).to_be_visible()
+    page.wait_for_timeout(1500)  # time enough for a request to have reached Claude, were one sent
+    assert fake_claude.requests == []
+    expect(page.get_by_role("article")).to_have_count(0)
+
+
 def test_an_invented_claim_is_flagged_and_a_grounded_rewrite_removes_it(page: Page, smtp, claude_app, fake_claude):
     fake_claude.reset()
     fake_claude.configure(ttft=0.05, tps=0)
