@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 from omnipostr import clock
 from omnipostr.accounts.models import Membership, User, Workspace
 from omnipostr.accounts.service import Actor
+from omnipostr.accounts.validation import InputError
 from omnipostr.api.models import ApiKey
 from omnipostr.audit import service as audit
 from omnipostr.billing.plans import Plan, plan_for
@@ -38,13 +39,12 @@ TOUCH_EVERY = timedelta(seconds=60)  # last_used_at is written at most this ofte
 _SHAPE = re.compile(r"^(op_[0-9a-f]{8})_[A-Za-z0-9_-]{43}$")
 
 
-class KeyRefused(ValueError):
-    """Why a key cannot be made or changed, for the person who asked."""
+class KeyRefused(InputError):
+    """Why a key cannot be made or changed, for the person who asked (``field``: the form's
+    field it is about, ``form`` for the form as a whole)."""
 
     def __init__(self, message: str, field: str = "form"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
 
 
 NO_ACCESS = "The API is not part of this workspace's plan."
@@ -148,17 +148,11 @@ def authenticate(s: Session, presented: str | None) -> Caller | None:
     if member is None or user is None or user.deletion_requested_at is not None:
         return None
     now = clock.now()
-    if row.last_used_at is None or _aware(row.last_used_at) < now - TOUCH_EVERY:
+    if row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY:
         row.last_used_at = now
         s.add(row)
     actor = Actor(user_id=user.id, workspace_id=row.workspace_id, role=member.role)
     return Caller(row.id, row.prefix, frozenset(row.scopes or []), actor, plan_of(s, row.workspace_id))
-
-
-def _aware(at: datetime) -> datetime:
-    from datetime import UTC
-
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _view(s: Session, row: ApiKey) -> KeyView:
