@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import functools
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -12,12 +12,21 @@ from limits import RateLimitItemPerHour, RateLimitItemPerMinute, storage, strate
 
 from omnipostr.settings import get_settings
 
+_made: strategies.RateLimiter | None = None
+_making = threading.Lock()
 
-@functools.cache
+
 def _limiter() -> strategies.RateLimiter:
-    url = get_settings().redis_url
-    store = storage.storage_from_string(url) if url else storage.MemoryStorage()
-    return strategies.MovingWindowRateLimiter(store)
+    """One limiter for the process, made once even when the first requests come in together
+    (two would each count only their own requests)."""
+    global _made
+    if _made is None:
+        with _making:
+            if _made is None:
+                url = get_settings().redis_url
+                store = storage.storage_from_string(url) if url else storage.MemoryStorage()
+                _made = strategies.MovingWindowRateLimiter(store)
+    return _made
 
 
 def allow(scope: str, key: str, per_hour: int) -> bool:
@@ -47,5 +56,8 @@ def take(scope: str, key: str, per_minute: int) -> Window:
 
 def reset() -> None:
     """Forget every counter (tests; a settings change)."""
-    _limiter().storage.reset()
-    _limiter.cache_clear()
+    global _made
+    with _making:
+        if _made is not None:
+            _made.storage.reset()
+        _made = None
