@@ -151,7 +151,7 @@ class Bench:
             self.seed(min(n, self.distinct))
             if self.seeded < n:
                 if self.control is None:
-                    self.add_control(accounts, select, User)
+                    self.add_control()
                 self.grow(n)
             rate = added / (time.perf_counter() - t0) if added > 0 else 0
             results[n] = self.measure()
@@ -217,16 +217,19 @@ class Bench:
         self.library.reindex(s, gen.id)
         self.clock.advance(STEP)
 
-    def add_control(self, accounts, select, User) -> None:
+    def add_control(self) -> None:
         """A second workspace of ``CONTROL`` generations, written through the services once the
         first has its ``--distinct`` ones (so no copy ever includes it). Each size is measured
         beside it, call for call, on the same server at the same moment: what the larger
         history costs, apart from how busy or how warm the machine happens to be."""
+        from sqlmodel import select
+
+        from omnipostr.accounts import service as accounts
+        from omnipostr.accounts.models import User, Workspace
+
         self._capture_block()
         form = accounts.SignUpForm("Control", "control@example.com", "bench mark pass phrase 42", "Control", True, True)
         self.db.in_session(accounts.sign_up, form)
-        from omnipostr.accounts.models import Workspace
-
         with self.db.session() as s:
             user = s.exec(select(User).where(User.id != self.who.user_id)).one()
             user.email_verified_at = self.clock.now()

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from omnipostr import clock
-from omnipostr.accounts.models import Membership, User, Workspace
+from omnipostr.accounts.models import Membership, User
 from omnipostr.accounts.service import Actor
 from omnipostr.accounts.validation import InputError
 from omnipostr.api.models import ApiKey
 from omnipostr.audit import service as audit
-from omnipostr.billing.plans import Plan, plan_for
+from omnipostr.billing.plans import Plan
+from omnipostr.billing.quota import workspace_plan
 from omnipostr.crypto import new_token, token_hash
 
 SCOPES: dict[str, str] = {
@@ -73,16 +74,11 @@ class Caller:
     plan: Plan
 
 
-def plan_of(s: Session, workspace_id: int) -> Plan:
-    ws = s.get(Workspace, workspace_id)
-    return plan_for(ws.plan if ws else None)
-
-
 def create_key(s: Session, actor: Actor, name: str, scopes: list[str]) -> tuple[KeyView, str]:
     """Make a key; returns it with the whole key, which is never shown again."""
     if not actor.can_manage:
         raise KeyRefused(NOT_MANAGER)
-    if not plan_of(s, actor.workspace_id).api_access:
+    if not workspace_plan(s, actor.workspace_id).api_access:
         raise KeyRefused(NO_ACCESS)
     name = " ".join((name or "").split())
     if not name:
@@ -152,7 +148,7 @@ def authenticate(s: Session, presented: str | None) -> Caller | None:
         row.last_used_at = now
         s.add(row)
     actor = Actor(user_id=user.id, workspace_id=row.workspace_id, role=member.role)
-    return Caller(row.id, row.prefix, frozenset(row.scopes or []), actor, plan_of(s, row.workspace_id))
+    return Caller(row.id, row.prefix, frozenset(row.scopes or []), actor, workspace_plan(s, row.workspace_id))
 
 
 def _view(s: Session, row: ApiKey) -> KeyView:

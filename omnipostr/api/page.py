@@ -10,6 +10,7 @@ from omnipostr.accounts.guard import member_event, tab_event
 from omnipostr.accounts.settings_pages import register_settings_tab, settings_frame
 from omnipostr.accounts.state import SessionState
 from omnipostr.api import keys
+from omnipostr.billing import quota
 from omnipostr.ui.components import (
     checkbox_field,
     confirm_dialog,
@@ -52,7 +53,7 @@ class ApiKeysState(SessionState):
 
     async def _reload(self, actor) -> None:
         def read(s):
-            plan = keys.plan_of(s, actor.workspace_id)
+            plan = quota.workspace_plan(s, actor.workspace_id)
             return plan, (keys.list_keys(s, actor) if actor.can_manage else [])
 
         plan, views = await db.run(read)

@@ -109,7 +109,8 @@ def current_period(s: Session, workspace_id: int, now: datetime | None = None) -
     return calendar_month(now)
 
 
-def _plan(s: Session, workspace_id: int) -> Plan:
+def workspace_plan(s: Session, workspace_id: int) -> Plan:
+    """The plan the workspace is on now (Free for one that no longer exists)."""
     ws = s.get(Workspace, workspace_id)
     return plan_for(ws.plan if ws else None)
 
@@ -128,7 +129,7 @@ def consume(s: Session, workspace_id: int, variants: int = 0, *, now: datetime |
     moment it counts at (the caller records it to give the unit back on the same day)."""
     now = now or clock.now()
     start, end = current_period(s, workspace_id, now)
-    plan = _plan(s, workspace_id)
+    plan = workspace_plan(s, workspace_id)
     conn = s.connection()
     # the period's row, made by whichever start comes first; a start that finds it made (or
     # being made by a transaction not yet committed, which it waits for) does nothing here
@@ -192,7 +193,7 @@ def usage(s: Session, workspace_id: int) -> Usage:
     """What the workspace used of its current period, with a count per day for a chart."""
     now = clock.now()
     start, end = current_period(s, workspace_id, now)
-    plan = _plan(s, workspace_id)
+    plan = workspace_plan(s, workspace_id)
     row = s.exec(
         select(UsagePeriod).where(UsagePeriod.workspace_id == workspace_id, UsagePeriod.period_start == start)
     ).first()
