@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -77,8 +78,19 @@ async def warm() -> None:
     neither (about a second here: the parsers, the writer and the checks load on first use)."""
     if _pool is None:
         await asyncio.to_thread(_primed)
-    else:
-        await asyncio.gather(*(run(os.getpid) for _ in range(_pool_size)))
+        return
+    # Calls that each hold their process a moment, until every process has answered one: a
+    # process answers only once it has primed, and one that is up takes no second call of a
+    # round while another is still starting.
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < _pool_size and time.monotonic() < deadline:
+        seen.update(await asyncio.gather(*(run(_pid_after, 0.05) for _ in range(_pool_size))))
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def _call(fn: Callable[..., T], args: tuple) -> tuple[int, T]:
