@@ -1,10 +1,20 @@
 """Reflex configuration, derived from OmniPostr's settings (see omnipostr/settings.py)."""
 
+import os
+
 import reflex as rx
 
 from omnipostr.settings import get_settings
 
 _s = get_settings()
+
+if _s.redis_url:
+    # Several processes: the process that serves a page keeps the page's state and its lock
+    # while events and pushes keep coming (Reflex's opportunistic lock), instead of reading,
+    # unsealing, sealing and writing the state in Redis for each of them; it writes the state
+    # back when the page falls quiet or another process asks for it (a reload served
+    # elsewhere). Setting REFLEX_OPLOCK_ENABLED=false turns that off.
+    os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
 
 config = rx.Config(
     app_name="omnipostr",

@@ -122,10 +122,11 @@ class CardsState(SessionState):
                 out.append(card)
         self.cards = out
 
-    async def _member_of(self, workspace_id: int) -> Actor | None:
-        """The signed-in member, if they still act in ``workspace_id`` (asked at every push
-        of a background handler: one indexed query)."""
-        ref = self._session_ref()
+    @staticmethod
+    async def _member_of(ref: str, workspace_id: int) -> Actor | None:
+        """The member whose session is ``ref``, if they still act in ``workspace_id`` (asked
+        at every push of a background handler: one indexed query). The reference is read once
+        per handler: it belongs to the page's connection, which does not change."""
         if not ref or not workspace_id:
             return None
         return await db.run(accounts.member_for_ref, ref, workspace_id)
@@ -158,8 +159,9 @@ class CardsState(SessionState):
                 return
             self.watching = True
             gid = self.generation_id
+            ref = self._session_ref()
         try:
-            async for update in generations.follow(actor, gid, lambda: self._member_of(actor.workspace_id)):
+            async for update in generations.follow(actor, gid, lambda: self._member_of(ref, actor.workspace_id)):
                 async with self:
                     if self.generation_id != gid:
                         return

@@ -22,6 +22,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import regex
 from twitter_text import extract_urls_with_indices, parse_tweet
 
@@ -49,6 +51,14 @@ def x_weighted_length(text: str) -> int:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         urls = extract_urls_with_indices(text)
         return len(text) - sum(len(u["url"]) for u in urls) + URL_WEIGHT * len(urls)
+    return _x_parsed_length(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _x_parsed_length(text: str) -> int:
+    """parse_tweet's emoji scan costs about a millisecond per post, and a post being shown is
+    measured again at every change of its card (each streamed part, then the stored post):
+    the same text is weighed once."""
     return parse_tweet(text).weightedLength
 
 
