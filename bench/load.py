@@ -4,6 +4,7 @@ WebSocket as the browser speaks it.
 
     .venv/bin/python bench/load.py                       # both shapes, 0/5/10/20 users, 60 s a row
     .venv/bin/python bench/load.py --shape default --users 0,10 --seconds 20
+    .venv/bin/python bench/load.py --scale 1,2,3 --users 10  # production shape, per worker count
 
 Shapes:
 - ``default``: what ``make run`` starts (one process, SQLite, its embedded worker with one CPU
@@ -20,6 +21,10 @@ Figures per row (the output format is stable, so runs can be compared):
   end "done", a simulated user that lost its connection);
 then memory per connected user: the growth of the resident memory of the processes that
 serve pages with 100 more users connected to the composer, divided by 100.
+
+``--scale`` measures the production shape's throughput per number of generation workers: a
+row of ``--users`` users for each count, with how busy the machine's cores were during the
+row and how much of them the workers used (100 % is one core).
 Targets (from the issue): with 10 users generating, click p95 <= 100 ms and no silence over
 250 ms; generations per minute grow with worker processes until the cores are used; 0
 failures.
@@ -78,6 +83,22 @@ class Running:
     procs: list[subprocess.Popen]
     env: dict[str, str]
     cleanup: list = field(default_factory=list)
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time used so far by the generation workers and their processes."""
+        import psutil
+
+        total = 0.0
+        for p in self.procs:
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(p.pid)
+                if "omnipostr.repurpose.worker" not in " ".join(root.cmdline()):
+                    continue
+                for q in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        t = q.cpu_times()
+                        total += t.user + t.system
+        return total
 
     def web_rss(self) -> int:
         """Resident memory of the processes that serve pages (not the generation workers
@@ -407,13 +428,47 @@ async def measure(shape: str, counts: list[int], seconds: float, workers: int = 
         stop(run)
 
 
+async def scale_row(workers: int, users_n: int, seconds: float) -> None:
+    """One row of ``--scale``: the production shape with ``workers`` generation workers."""
+    import psutil
+
+    tmp = Path(tempfile.mkdtemp(prefix="omnipostr-load-scale-"))
+    run = start("production", tmp, workers)
+    try:
+        tokens = users(users_n + 1)
+        before = run.worker_cpu_seconds()
+        psutil.cpu_percent()
+        r = await row(run.url, tokens, users_n, seconds, article())
+        busy = psutil.cpu_percent() * (os.cpu_count() or 1)
+        used = (run.worker_cpu_seconds() - before) / r.seconds * 100
+        p95 = statistics.quantiles(r.lat, n=20)[18] if len(r.lat) >= 20 else max(r.lat)
+        print(f"{workers:>7} | {r.done * 60 / r.seconds:>8.0f} | {busy:>9.0f}% | {used:>11.0f}% | {fmt_ms(p95):>9} "
+              f"| {r.failures:>8}", flush=True)
+    finally:
+        stop(run)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shape", choices=["default", "production", "both"], default="both")
     parser.add_argument("--users", default="0,5,10,20")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=0, help="production shape: workers (default one per core)")
+    parser.add_argument("--scale", default="", help="production shape: a row per worker count, e.g. 1,2,3")
+    parser.add_argument("--scale-row", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    users_n = max(int(x) for x in args.users.split(","))
+    if args.scale_row:
+        asyncio.run(scale_row(args.scale_row, users_n, args.seconds))
+        return
+    if args.scale:  # each count in a process of its own (its own database and keys)
+        print(f"OmniPostr load benchmark, workers (shape: production: 2 web processes, Redis, PostgreSQL; "
+              f"offline engine; {users_n} users generating; {args.seconds:.0f} s per row; {os.cpu_count()} cores)")
+        print("workers | gens/min | cores busy | workers' CPU | click p95 | failures", flush=True)
+        for n in (int(x) for x in args.scale.split(",") if x.strip()):
+            subprocess.run([sys.executable, __file__, "--scale-row", str(n), "--users", str(users_n),
+                            "--seconds", str(args.seconds)], check=True)
+        return
     if args.shape == "both":  # each shape in a process of its own (its own settings)
         for shape in ("default", "production"):
             subprocess.run([sys.executable, __file__, "--shape", shape, "--users", args.users,
