@@ -139,7 +139,8 @@ _ANAPHORIC_CJK = (
 # A piece that starts with one of these is the rest of a sentence.
 _CONTINUES = frozenset(
     """and or but nor which that who whom whose then so because while although though if when where
-    whereas to of with for in on at by from as than like unless until after before since""".split()
+    whereas to of with without within for in on at by from into onto upon through via as than like
+    unless until after before since including except plus""".split()
 )
 # ... and one that points at the page around it, or at its own structure.
 _POINTS_AWAY = regex.compile(
@@ -185,10 +186,11 @@ _UNIT = frozenset(
     ml l hz khz mhz ghz kbps mbps gbps rpm fps dpi bps""".split()
 )
 # Sections that keep records rather than make a point: a changelog and its version headings,
-# credits, citations and references
+# credits and sponsors, citations and references
 _RECORD_SECTION = regex.compile(
     r"(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+\b.{0,60}$|(?:change ?log|changes|release notes|release history|"
     r"what'?s new|contributors|credits|acknowledge?ments|(?:about the )?authors?|citations?|(?:how to )?cit(?:e|ing)\b.*|"
+    r"(?:our )?sponsors?|sponsorship|backers|funding|donat(?:e|ions?)|"
     r"references|bibliography|publications|further reading)\s*$",
     regex.IGNORECASE,
 )
@@ -354,6 +356,8 @@ def _quotable(s: sources.Sentence, block: sources.Block, lenient: bool = False) 
         return False
     if not lenient and (text[:1] in ",;:)]}-–—…" or (text[:1].islower() and _first_word(text) in _CONTINUES)):
         return False  # the rest of a sentence, not a sentence (a name like "psutil" may start one)
+    if not lenient and _first_word(text) == "which" and not text.rstrip("\"'”’»)").endswith("?"):
+        return False  # "Which now allows us to …": it leans on what came before (a question stands)
     if not lenient and text.endswith((":", ";", ",", "–", "—", "-")):
         return False  # it introduces something that is not here
     if not lenient and s.kind == "paragraph" and not _TERMINAL.search(text) and not T.has_cjk(text):

@@ -369,6 +369,28 @@ def test_a_readmes_changelog_is_left_out_but_release_notes_alone_are_the_post():
     assert "Support for Python 3.14" in post
 
 
+def test_the_rest_of_a_sentence_and_a_sponsors_section_do_not_make_a_post():
+    # the shapes of two real READMEs: a list inside a sentence, a "Which …" that leans on a
+    # code example left out of the post, and a thank-you to sponsors near the top
+    readme = (
+        "# attrs\n\n*attrs* is the Python package that brings back the joy of writing classes.\n\n"
+        "## Sponsors\n\n*attrs* would not be possible without our amazing sponsors. "
+        "Please consider joining them to help make its maintenance more sustainable!\n\n"
+        "## Overview\n\nAfter *declaring* your attributes, *attrs* gives you:\n\n"
+        "- a concise and explicit overview of the class's attributes,\n- an initializer,\n\n"
+        "*without* writing dull boilerplate code again and again and *without* runtime performance penalties.\n\n"
+        "```python\nC(a=1)\n```\n\n"
+        "Which now allows us to compare instances directly from the command line.\n\n"
+        "Which one should you pick? Classes with slots are faster and use less memory than plain ones.\n"
+    )
+    texts = [c.text for c in analyze(parse(readme)).candidates]
+    assert texts[0].startswith("attrs is the Python package")
+    assert not any(t.startswith(("without", "Which now")) or "sponsors" in t for t in texts), texts
+    assert "Which one should you pick?" in texts  # a question stands on its own
+    post = build_variant(Source("", readme), "x", Options()).text
+    assert "without writing dull" not in post and "Which now" not in post and "sponsors" not in post
+
+
 def test_a_worked_example_illustrates_the_point_but_is_not_the_post():
     text = (
         "# Fixed windows\n\n"
