@@ -148,7 +148,8 @@ _POINTS_AWAY = regex.compile(
     r"the (?:table|figure|diagram|screenshot|example|snippet|code) (?:below|above)|click|see also|as shown|"
     r"(?:in|see|repeat|from) step \d|steps? \d+ (?:to|and) \d+|"
     r"for example:|e\.g\.:|follows:|(?:see|check|read|visit) (?:the |our )?(?:[\w-]+ ){0,2}"
-    r"(?:documentation|docs|guide|section|page|chapter|readme))\b",
+    r"(?:documentation|docs|guide|section|page|chapter|readme)|"
+    r"for (?:an? |the )?(?:in-depth|detailed|more|further|full|complete) (?:explanation|details|information|discussion|overview))\b",
     regex.IGNORECASE,
 )
 _CONTRAST = regex.compile(
@@ -186,11 +187,12 @@ _UNIT = frozenset(
     ml l hz khz mhz ghz kbps mbps gbps rpm fps dpi bps""".split()
 )
 # Sections that keep records rather than make a point: a changelog and its version headings,
-# credits and sponsors, citations and references
+# credits, sponsors and commercial support, licences, citations and references
 _RECORD_SECTION = regex.compile(
     r"(?:v(?:ersion)?\s?)?\d+(?:\.\d+)+\b.{0,60}$|(?:change ?log|changes|release notes|release history|"
     r"what'?s new|contributors|credits|acknowledge?ments|(?:about the )?authors?|citations?|(?:how to )?cit(?:e|ing)\b.*|"
-    r"(?:our )?sponsors?|sponsorship|backers|funding|donat(?:e|ions?)|"
+    r"(?:our )?sponsors?|sponsorship|backers|funding|donat(?:e|ions?)|.{0,40}\bfor enterprise|"
+    r"(?:commercial|enterprise) support|project information|licen[cs]e|licensing|"
     r"references|bibliography|publications|further reading)\s*$",
     regex.IGNORECASE,
 )
@@ -427,7 +429,9 @@ def _camel(words: list[str]) -> str:
     return "".join(out)
 
 
-def _keywords(doc: sources.Document, stop: frozenset[str]) -> tuple[str, ...]:
+def _keywords(doc: sources.Document, stop: frozenset[str], aside: set[int] = frozenset()) -> tuple[str, ...]:
+    """The source's topics, for hashtags; the blocks in ``aside`` (a changelog, the sponsors)
+    say nothing about them."""
     # a title made up from the first sentence says nothing about the topic
     title_words = ({T.fold(w) for w in T.tokens(doc.title)} - stop) if doc.title_from_source else set()
     heading_words = {T.fold(w) for b in doc.blocks if b.kind == "heading" for w in T.tokens(b.text)} - stop
@@ -439,7 +443,7 @@ def _keywords(doc: sources.Document, stop: frozenset[str]) -> tuple[str, ...]:
     phrase_blocks: dict[tuple[str, ...], set[int]] = defaultdict(set)
     phrase_forms: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
     for i, b in enumerate(doc.blocks):
-        if not b.is_prose or b.kind == "heading":  # headings count through heading_words
+        if not b.is_prose or b.kind == "heading" or i in aside:  # headings count through heading_words
             continue
         for run in _phrases(b.text, b.code, stop):
             lows = tuple(T.fold(w) for w in run)
@@ -455,7 +459,7 @@ def _keywords(doc: sources.Document, stop: frozenset[str]) -> tuple[str, ...]:
                     phrase_forms[key][_camel(run[k : k + size])] += 1
 
     for sentence in doc.sentences:  # a word written with a capital inside a sentence is a name
-        if sentence.kind == "heading":
+        if sentence.kind == "heading" or sentence.block in aside:
             continue
         for w in T.tokens(sentence.text)[1:]:
             if w[:1].isupper() and not w.isupper() and not T.has_cjk(w):
@@ -511,14 +515,16 @@ def _keywords(doc: sources.Document, stop: frozenset[str]) -> tuple[str, ...]:
 
 def _analyze(doc: sources.Document) -> Analysis:
     stop = _STOPWORDS.get(doc.language, frozenset()) | _STOPWORDS["en"]
-    keywords = _keywords(doc, stop)
+    records = _record_blocks(doc)
+    rest = any(b.is_prose and b.kind != "heading" and i not in records for i, b in enumerate(doc.blocks))
+    keywords = _keywords(doc, stop, records if rest else set())
     key_words = {T.fold(w) for k in keywords for w in regex.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", k)}
     key_words |= {T.fold(w) for w in T.tokens(doc.title)} - stop
     sentences = doc.sentences
     quotable = [(s, doc.blocks[s.block]) for s in sentences if _quotable(s, doc.blocks[s.block])]
     # A README's changelog and a guide's worked examples are left out when there is enough
     # besides; release notes alone, or a story told by example, are the point.
-    for aside in (_record_blocks(doc), _example_blocks(doc)):
+    for aside in (records, _example_blocks(doc)):
         if aside and sum(1 for s, _ in quotable if s.block not in aside) >= 3:
             quotable = [(s, b) for s, b in quotable if s.block not in aside]
     if not quotable:

@@ -381,14 +381,19 @@ def test_the_rest_of_a_sentence_and_a_sponsors_section_do_not_make_a_post():
         "*without* writing dull boilerplate code again and again and *without* runtime performance penalties.\n\n"
         "```python\nC(a=1)\n```\n\n"
         "Which now allows us to compare instances directly from the command line.\n\n"
-        "Which one should you pick? Classes with slots are faster and use less memory than plain ones.\n"
+        "Which one should you pick? Classes with slots are faster and use less memory than plain ones.\n\n"
+        "Check out On The Core API Names for an in-depth explanation!\n\n"
+        "## Project Information\n\n### attrs for Enterprise\n\n"
+        "The maintainers of attrs work with Tidelift to deliver commercial support for the packages you use.\n"
     )
     texts = [c.text for c in analyze(parse(readme)).candidates]
     assert texts[0].startswith("attrs is the Python package")
-    assert not any(t.startswith(("without", "Which now")) or "sponsors" in t for t in texts), texts
+    assert not any(t.startswith(("without", "Which now", "Check out")) or "sponsors" in t or "Tidelift" in t
+                   for t in texts), texts
     assert "Which one should you pick?" in texts  # a question stands on its own
     post = build_variant(Source("", readme), "x", Options()).text
     assert "without writing dull" not in post and "Which now" not in post and "sponsors" not in post
+    assert "Tidelift" not in " ".join(analyze(parse(readme + "Tidelift is a Tidelift name.\n")).keywords)
 
 
 def test_a_worked_example_illustrates_the_point_but_is_not_the_post():
