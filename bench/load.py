@@ -391,11 +391,14 @@ def fmt_ms(v: float) -> str:
     return f"{v / 1000:.2f} s" if v >= 1000 else f"{v:.0f} ms"
 
 
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
+
+
 def print_row(r: Row) -> None:
     p50 = statistics.median(r.lat)
-    p95 = statistics.quantiles(r.lat, n=20)[18] if len(r.lat) >= 20 else max(r.lat)
     per_min = "–" if not r.users else f"{r.done * 60 / r.seconds:.0f}"
-    print(f"{r.users:>5} | {fmt_ms(p50):>8} | {fmt_ms(p95):>8} | {fmt_ms(max(r.lat)):>8} | {fmt_ms(max(r.silences)):>9} "
+    print(f"{r.users:>5} | {fmt_ms(p50):>8} | {fmt_ms(p95(r.lat)):>8} | {fmt_ms(max(r.lat)):>8} | {fmt_ms(max(r.silences)):>9} "
           f"| {per_min:>9} | {r.failures:>8}", flush=True)
 
 
@@ -441,8 +444,7 @@ async def scale_row(workers: int, users_n: int, seconds: float) -> None:
         r = await row(run.url, tokens, users_n, seconds, article())
         busy = psutil.cpu_percent() * (os.cpu_count() or 1)
         used = (run.worker_cpu_seconds() - before) / r.seconds * 100
-        p95 = statistics.quantiles(r.lat, n=20)[18] if len(r.lat) >= 20 else max(r.lat)
-        print(f"{workers:>7} | {r.done * 60 / r.seconds:>8.0f} | {busy:>9.0f}% | {used:>11.0f}% | {fmt_ms(p95):>9} "
+        print(f"{workers:>7} | {r.done * 60 / r.seconds:>8.0f} | {busy:>9.0f}% | {used:>11.0f}% | {fmt_ms(p95(r.lat)):>9} "
               f"| {r.failures:>8}", flush=True)
     finally:
         stop(run)
