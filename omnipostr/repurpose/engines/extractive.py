@@ -356,9 +356,10 @@ def _quotable(s: sources.Sentence, block: sources.Block, lenient: bool = False) 
     text = s.text
     if s.kind == "heading" or T.count_words(text) < (1 if lenient else 4):
         return False
-    if not lenient and (text[:1] in ",;:)]}-–—…" or (text[:1].islower() and _first_word(text) in _CONTINUES)):
+    first = _first_word(text)
+    if not lenient and (text[:1] in ",;:)]}-–—…" or (text[:1].islower() and first in _CONTINUES)):
         return False  # the rest of a sentence, not a sentence (a name like "psutil" may start one)
-    if not lenient and _first_word(text) == "which" and not text.rstrip("\"'”’»)").endswith("?"):
+    if not lenient and first == "which" and not text.rstrip("\"'”’»)").endswith("?"):
         return False  # "Which now allows us to …": it leans on what came before (a question stands)
     if not lenient and text.endswith((":", ";", ",", "–", "—", "-")):
         return False  # it introduces something that is not here
@@ -515,18 +516,20 @@ def _keywords(doc: sources.Document, stop: frozenset[str], aside: set[int] = fro
 
 def _analyze(doc: sources.Document) -> Analysis:
     stop = _STOPWORDS.get(doc.language, frozenset()) | _STOPWORDS["en"]
-    records = _record_blocks(doc)
-    rest = any(b.is_prose and b.kind != "heading" and i not in records for i, b in enumerate(doc.blocks))
-    keywords = _keywords(doc, stop, records if rest else set())
-    key_words = {T.fold(w) for k in keywords for w in regex.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", k)}
-    key_words |= {T.fold(w) for w in T.tokens(doc.title)} - stop
     sentences = doc.sentences
     quotable = [(s, doc.blocks[s.block]) for s in sentences if _quotable(s, doc.blocks[s.block])]
     # A README's changelog and a guide's worked examples are left out when there is enough
-    # besides; release notes alone, or a story told by example, are the point.
+    # besides; release notes alone, or a story told by example, are the point. A record left
+    # out (a changelog, the sponsors) gives no hashtag either.
+    records = _record_blocks(doc)
+    left_out: set[int] = set()
     for aside in (records, _example_blocks(doc)):
         if aside and sum(1 for s, _ in quotable if s.block not in aside) >= 3:
             quotable = [(s, b) for s, b in quotable if s.block not in aside]
+            left_out |= aside
+    keywords = _keywords(doc, stop, left_out & records)
+    key_words = {T.fold(w) for k in keywords for w in regex.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", k)}
+    key_words |= {T.fold(w) for w in T.tokens(doc.title)} - stop
     if not quotable:
         quotable = [(s, doc.blocks[s.block]) for s in sentences if _quotable(s, doc.blocks[s.block], lenient=True)]
     n = max(1, len(quotable))
